@@ -1,0 +1,13 @@
+# Target-scoped compile options shared by every vrnum target.
+add_library(vrnum_options INTERFACE)
+target_compile_features(vrnum_options INTERFACE cxx_std_20)
+target_compile_options(vrnum_options INTERFACE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+if(VRNUM_SANITIZE)
+  string(REPLACE ";" "," vrnum_san "${VRNUM_SANITIZE}")
+  target_compile_options(vrnum_options INTERFACE -fsanitize=${vrnum_san} -fno-omit-frame-pointer
+                                                 -fno-sanitize-recover=all)
+  target_link_options(vrnum_options INTERFACE -fsanitize=${vrnum_san})
+endif()
+# Boost.Asio: C++20 coroutines; no deprecated interfaces.
+target_compile_definitions(vrnum_options INTERFACE BOOST_ASIO_NO_DEPRECATED
+                                                   BOOST_BEAST_USE_STD_STRING_VIEW)

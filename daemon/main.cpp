@@ -1,0 +1,139 @@
+// vrnumd: parse the command line, load the configuration, wire the modules, run.
+// Exit codes: 0 success, 1 failure (an invalid configuration included), 2 bad command line.
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/logger.h>
+
+#include <vrnum/gateway.hpp>
+#include <vrnum/log.hpp>
+#include <vrnum/version.hpp>
+
+#include "config/daemon_config.hpp"
+
+namespace {
+
+namespace net = boost::asio;
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+int serve(const vrnumd::daemon_config& cfg) {
+    auto log = vrnum::make_logger(cfg.lib.log, cfg.retention.server_log_days);
+    unsigned threads = cfg.lib.server.threads;
+    if (threads == 0) {
+        threads = std::max(1U, std::thread::hardware_concurrency());
+    }
+    net::io_context ioc(static_cast<int>(threads));
+    vrnum::gateway gw(ioc, cfg.lib, {.logger = log});
+    gw.start();
+    gw.set_ready(true);
+
+    net::signal_set signals(ioc, SIGINT, SIGTERM);
+    bool stopping = false;
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec) {
+                return;
+            }
+            if (stopping) {
+                ioc.stop();  // a second signal: stop waiting for the drain
+                return;
+            }
+            stopping = true;
+            signals.async_wait(on_signal);
+            gw.async_shutdown([&] {
+                signals.cancel();
+                ioc.stop();
+            });
+        };
+    signals.async_wait(on_signal);
+
+    std::cout << "listening on " << gw.listen_address() << std::endl;  // flushed
+    if (!gw.admin_address().empty()) {
+        std::cout << "admin listening on " << gw.admin_address() << std::endl;
+    }
+
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) {
+        pool.emplace_back([&ioc] { ioc.run(); });
+    }
+    ioc.run();
+    for (auto& t : pool) {
+        t.join();
+    }
+    log->flush();
+    return exit_ok;
+}
+
+int check_config(const vrnumd::daemon_config& cfg) {
+    std::cout << cfg.lib.file.string() << ": OK (" << cfg.lib.sources.size() << " source"
+              << (cfg.lib.sources.size() == 1 ? "" : "s") << ")" << std::endl;
+    return exit_ok;
+}
+
+int print_version() {
+    for (const auto& [name, ver] : vrnum::component_versions()) {
+        std::cout << name << " " << ver << "\n";
+    }
+    return exit_ok;
+}
+
+// Every subcommand takes -c FILE.
+CLI::App* command(CLI::App& app, const std::string& name, const std::string& help,
+                  std::string& config_path) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    sub->add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+    return sub;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    CLI::App app{"vrnumd: SMS gateway and virtual-number service", "vrnumd"};
+    app.require_subcommand(1);
+    std::string config_path = "conf/vrnum.yaml";
+    CLI::App* serve_cmd =
+        command(app, "serve", "run the gateway and the service endpoints", config_path);
+    CLI::App* check_cmd =
+        command(app, "check-config", "validate the configuration file", config_path);
+    CLI::App* version_cmd = command(app, "version", "print versions", config_path);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return exit_usage;
+    }
+
+    if (version_cmd->parsed()) {
+        return print_version();
+    }
+    try {
+        vrnumd::daemon_config cfg = vrnumd::load_daemon_config(config_path);
+        if (check_cmd->parsed()) {
+            return check_config(cfg);
+        }
+        if (serve_cmd->parsed()) {
+            return serve(cfg);
+        }
+    } catch (const vrnum::config_error& e) {
+        std::cerr << "vrnumd: " << e.what() << std::endl;
+        return exit_failure;
+    } catch (const std::exception& e) {
+        std::cerr << "vrnumd: " << e.what() << std::endl;
+        return exit_failure;
+    }
+    return exit_usage;
+}

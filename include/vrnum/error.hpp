@@ -1,0 +1,56 @@
+#pragma once
+/// \file
+/// Error codes of the data path (SPEC §1's table) and their mapping to HTTP.
+
+#include <string_view>
+#include <system_error>
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+namespace vrnum {
+
+/// Expected failures of a request; each has one HTTP status and one `error` code string.
+enum class errc {
+    malformed = 1,           ///< 400
+    bad_signature,           ///< 401
+    unauthorized,            ///< 401
+    insufficient_funds,      ///< 402
+    forbidden,               ///< 403
+    csrf,                    ///< 403
+    not_found,               ///< 404
+    method_not_allowed,      ///< 405
+    conflict,                ///< 409
+    length_required,         ///< 411
+    too_large,               ///< 413
+    unsupported_media_type,  ///< 415
+    validation,              ///< 422
+    rate_limited,            ///< 429
+    headers_too_large,       ///< 431
+    internal,                ///< 500
+    overloaded,              ///< 503
+    unavailable,             ///< 503
+};
+
+/// The category of `errc`; `message()` is the wire code (`bad_signature`).
+const boost::system::error_category& vrnum_category() noexcept;
+
+/// Makes `errc` usable as a `boost::system::error_code`.
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), vrnum_category()};
+}
+
+/// A value or an error code.
+template <class T>
+using result = boost::system::result<T, boost::system::error_code>;
+
+/// The HTTP status for an error (500 for codes of other categories).
+unsigned to_http_status(const boost::system::error_code& ec) noexcept;
+
+/// The `error` string of a JSON error body (`internal` for codes of other categories).
+std::string_view to_wire_code(const boost::system::error_code& ec) noexcept;
+
+}  // namespace vrnum
+
+template <>
+struct boost::system::is_error_code_enum<vrnum::errc> : std::true_type {};

@@ -1,0 +1,101 @@
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <vrnum/error.hpp>
+#include <vrnum/http.hpp>
+#include <vrnum/request_view.hpp>
+
+namespace vrnum {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
+        char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
+        if (x != y) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string_view request_view::header(std::string_view name) const noexcept {
+    for (const auto& [n, v] : headers) {
+        if (iequals(n, name)) {
+            return v;
+        }
+    }
+    return {};
+}
+
+bool request_view::has_header(std::string_view name) const noexcept {
+    for (const auto& h : headers) {
+        if (iequals(h.first, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string_view request_view::path() const noexcept {
+    return target.substr(0, target.find('?'));
+}
+
+std::string_view request_view::query() const noexcept {
+    auto q = target.find('?');
+    return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
+
+namespace http {
+
+request_view request::view() const {
+    request_view v{method, target, {}, body};
+    v.headers.reserve(headers.size());
+    for (const auto& [n, val] : headers) {
+        v.headers.emplace_back(n, val);
+    }
+    return v;
+}
+
+std::string_view request::header(std::string_view name) const noexcept {
+    for (const auto& [n, v] : headers) {
+        if (iequals(n, name)) {
+            return v;
+        }
+    }
+    return {};
+}
+
+response& response::set(std::string name, std::string value) {
+    for (auto& [n, v] : headers) {
+        if (iequals(n, name)) {
+            v = std::move(value);
+            return *this;
+        }
+    }
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+}
+
+response error_response(const boost::system::error_code& ec, std::string_view detail) {
+    boost::json::object body;
+    body["error"] = to_wire_code(ec);
+    body["detail"] = detail;
+    return json_response(to_http_status(ec), boost::json::serialize(body));
+}
+
+response json_response(unsigned status, std::string body) {
+    response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers.emplace_back("Content-Type", "application/json");
+    return r;
+}
+
+}  // namespace http
+}  // namespace vrnum

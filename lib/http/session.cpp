@@ -1,0 +1,485 @@
+#include "http/session.hpp"
+
+#include <array>
+#include <ctime>
+#include <random>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <vrnum/error.hpp>
+
+#include "http/framing.hpp"
+#include "log/json_log.hpp"
+
+namespace vrnum::detail {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
+constexpr std::size_t read_chunk = 8192;
+constexpr auto linger_time = 2s;
+constexpr std::size_t linger_bytes = 1 << 20;
+
+std::string make_request_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint64_t v = rng();
+    std::string s(16, '0');
+    for (char& c : s) {
+        c = hex[v & 15];
+        v >>= 4;
+    }
+    return s;
+}
+
+std::string http_date() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::array<char, 40> buf{};
+    auto n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return {buf.data(), n};
+}
+
+bool is_body_method(std::string_view m) {
+    return m == "POST" || m == "PUT" || m == "PATCH";
+}
+
+template <class Stream>
+auto& lowest(Stream& s) {
+    return beast::get_lowest_layer(s);
+}
+
+// Ends a connection so that the peer still reads our last answer: stop sending, then drain
+// what it is still sending for a short while before closing (a close with unread data would
+// reset the connection and could destroy the answer in flight).
+template <class Stream>
+net::awaitable<void> close_gracefully(Stream& stream) {
+    beast::error_code ec;
+    if constexpr (!std::is_same_v<Stream, plain_stream>) {
+        lowest(stream).expires_after(linger_time);
+        co_await stream.async_shutdown(tuple_awaitable);
+    }
+    lowest(stream).socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    lowest(stream).expires_after(linger_time);
+    std::array<char, read_chunk> sink{};
+    std::size_t drained = 0;
+    while (drained < linger_bytes) {
+        auto [rec, n] = co_await lowest(stream).async_read_some(net::buffer(sink), tuple_awaitable);
+        if (rec) {
+            break;
+        }
+        drained += n;
+    }
+    lowest(stream).close();
+}
+
+// What the session learns of one exchange, for the access log and metrics.
+struct exchange {
+    std::string request_id = make_request_id();
+    std::string method;
+    std::string route = "-";
+    std::string client_ip;
+    unsigned status = 0;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+template <class Stream>
+class session {
+  public:
+    session(Stream& s, server_context& ctx, const router& routes, session_handle& h)
+        : stream_(s), ctx_(ctx), routes_(routes), handle_(h), wait_timer_(s.get_executor()) {}
+
+    net::awaitable<void> run();
+
+  private:
+    enum class next { keep_alive, close, close_now };
+
+    net::awaitable<bool> read_head(detail::head_scan& scan, bool first);
+    net::awaitable<next> serve_one(const detail::head_scan& scan);
+    net::awaitable<next> fail(exchange& ex, errc code, std::string_view detail,
+                              std::string allow = {}, bool may_keep = true);
+    net::awaitable<next> send(exchange& ex, http::response res, bool head_only, bool keep_alive);
+    net::awaitable<next> send_stream(exchange& ex, http::response res);
+    net::awaitable<http::response> call(const http::route& r, http::request& req);
+    void finish(const exchange& ex);
+
+    Stream& stream_;
+    server_context& ctx_;
+    const router& routes_;
+    session_handle& handle_;
+    beast::flat_buffer buffer_;
+    net::steady_timer wait_timer_;
+    std::string peer_;
+    net::ip::address peer_addr_;
+};
+
+// A body_writer over the session's stream: one chunk a write.
+template <class Stream>
+class chunk_writer final : public http::body_writer {
+  public:
+    chunk_writer(Stream& s, server_context& ctx, net::steady_timer& t)
+        : stream_(s), ctx_(ctx), timer_(t) {}
+
+    net::awaitable<bool> write(std::string data) override {
+        if (ctx_.draining || !ok_) {
+            co_return false;
+        }
+        lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
+        auto [ec, n] = co_await net::async_write(stream_, bhttp::make_chunk(net::buffer(data)),
+                                                 tuple_awaitable);
+        ok_ = !ec;
+        co_return ok_;
+    }
+    bool stopping() const noexcept override { return ctx_.draining || !ok_; }
+    net::awaitable<bool> wait(std::chrono::milliseconds d) override {
+        if (stopping()) {
+            co_return false;
+        }
+        timer_.expires_after(d);
+        co_await timer_.async_wait(tuple_awaitable);
+        co_return !stopping();
+    }
+    bool ok() const { return ok_; }
+
+  private:
+    Stream& stream_;
+    server_context& ctx_;
+    net::steady_timer& timer_;
+    bool ok_ = true;
+};
+
+template <class Stream>
+net::awaitable<void> session<Stream>::run() {
+    beast::error_code ec;
+    auto ep = lowest(stream_).socket().remote_endpoint(ec);
+    if (ec) {
+        co_return;
+    }
+    peer_addr_ = ep.address();
+    handle_.stop = [this] { lowest(stream_).cancel(); };
+    handle_.wake = [this] { wait_timer_.cancel(); };
+    if constexpr (!std::is_same_v<Stream, plain_stream>) {
+        lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.header_timeout_seconds));
+        auto [hec] =
+            co_await stream_.async_handshake(net::ssl::stream_base::server, tuple_awaitable);
+        if (hec) {
+            co_return;
+        }
+    }
+    buffer_.max_size(ctx_.cfg.max_header_bytes + ctx_.cfg.max_body_bytes + 2 * read_chunk);
+    for (bool first = true;; first = false) {
+        detail::head_scan scan;
+        if (!co_await read_head(scan, first)) {
+            break;
+        }
+        next n = co_await serve_one(scan);
+        if (n == next::close_now) {
+            break;
+        }
+        if (n == next::close || ctx_.draining) {
+            co_await close_gracefully(stream_);
+            break;
+        }
+    }
+    handle_.stop = nullptr;
+    handle_.wake = nullptr;
+}
+
+// Reads until the buffer holds a whole head (or a framing error or the size limit shows).
+// The first request of a connection and the rest of a started head run on the header
+// deadline; waiting for the next request of a kept-alive connection on the idle one.
+template <class Stream>
+net::awaitable<bool> session<Stream>::read_head(detail::head_scan& scan, bool first) {
+    bool header_clock = first || buffer_.size() > 0;
+    lowest(stream_).expires_after(std::chrono::seconds(
+        header_clock ? ctx_.cfg.header_timeout_seconds : ctx_.cfg.idle_timeout_seconds));
+    for (;;) {
+        auto data = buffer_.cdata();
+        scan = detail::scan_request_head({static_cast<const char*>(data.data()), data.size()},
+                                         ctx_.cfg.max_header_bytes);
+        if (scan.status != detail::head_status::need_more) {
+            handle_.idle = false;
+            co_return true;
+        }
+        if (!header_clock && buffer_.size() > 0) {
+            header_clock = true;
+            lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.header_timeout_seconds));
+        }
+        handle_.idle = buffer_.size() == 0;
+        if (handle_.idle && ctx_.draining) {
+            co_return false;
+        }
+        auto [ec, n] =
+            co_await stream_.async_read_some(buffer_.prepare(read_chunk), tuple_awaitable);
+        handle_.idle = false;
+        if (ec) {
+            co_return false;  // closed, reset, timed out or stopped: nothing to answer
+        }
+        buffer_.commit(n);
+    }
+}
+
+template <class Stream>
+net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
+    const detail::head_scan& scan) {
+    exchange ex;
+    ex.client_ip = peer_addr_.to_string();
+    using detail::head_status;
+    if (scan.status == head_status::too_large) {
+        co_return co_await fail(ex, errc::headers_too_large, "request headers too large");
+    }
+    if (scan.status != head_status::complete) {
+        co_return co_await fail(ex, errc::malformed,
+                                scan.status == head_status::obs_fold
+                                    ? "obsolete line folding in headers"
+                                    : "bare CR or LF in request head");
+    }
+    buffer_.consume(scan.skip);
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(ctx_.cfg.max_header_bytes));
+    parser.body_limit(ctx_.cfg.max_body_bytes);
+    beast::error_code ec;
+    auto used = parser.put(net::buffer(buffer_.data().data(), scan.length), ec);
+    if (ec == bhttp::error::body_limit) {
+        co_return co_await fail(ex, errc::too_large, "request body too large");
+    }
+    if (ec == bhttp::error::header_limit) {
+        co_return co_await fail(ex, errc::headers_too_large, "request headers too large");
+    }
+    if (ec || !parser.is_header_done() || used != scan.length) {
+        co_return co_await fail(ex, errc::malformed, "malformed request head");
+    }
+    buffer_.consume(used);
+    auto& head = parser.get();
+    ex.method = std::string(head.method_string());
+    if (head.version() != 11 && head.version() != 10) {
+        co_return co_await fail(ex, errc::malformed, "unsupported HTTP version");
+    }
+    auto te = head.find(bhttp::field::transfer_encoding);
+    // Beast accepts "gzip, chunked" and reads "chunked, gzip" as having no body; neither is
+    // a coding we decode, and the second one smuggles (RFC 9112 §6.3).
+    if (te != head.end() && (!parser.chunked() || !beast::iequals(te->value(), "chunked"))) {
+        co_return co_await fail(ex, errc::malformed, "unsupported Transfer-Encoding");
+    }
+    const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+    const bool framed = parser.chunked() || parser.content_length().has_value();
+    if (is_body_method(ex.method) && !framed) {
+        co_return co_await fail(ex, errc::length_required,
+                                "Content-Length or chunked body required");
+    }
+
+    std::vector<std::string> segments;
+    if (!detail::split_target(head.target(), segments)) {
+        co_return co_await fail(ex, errc::malformed, "bad request target");
+    }
+    auto match = routes_.find(ex.method, segments);
+    if (match.kind != route_match::found) {
+        // An unread body leaves the connection unable to carry another request.
+        // (No co_await inside ?: — GCC 12 miscompiles it.)
+        if (match.kind == route_match::not_found) {
+            co_return co_await fail(ex, errc::not_found, "no such resource", {}, !has_body);
+        }
+        co_return co_await fail(ex, errc::method_not_allowed, "method not allowed", match.allow,
+                                !has_body);
+    }
+    ex.route = match.route->pattern;
+
+    if (has_body) {
+        if (beast::iequals(head[bhttp::field::expect], "100-continue") && head.version() == 11) {
+            static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            auto [wec, wn] = co_await net::async_write(stream_, net::buffer(cont), tuple_awaitable);
+            if (wec) {
+                co_return next::close_now;
+            }
+        }
+        lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.body_timeout_seconds));
+        auto [rec, rn] = co_await bhttp::async_read(stream_, buffer_, parser, tuple_awaitable);
+        if (rec == bhttp::error::body_limit) {
+            co_return co_await fail(ex, errc::too_large, "request body too large");
+        }
+        if (rec == beast::error::timeout || rec == net::error::operation_aborted ||
+            rec == bhttp::error::end_of_stream || rec == net::error::eof ||
+            rec == net::error::connection_reset) {
+            co_return next::close_now;
+        }
+        if (rec) {
+            co_return co_await fail(ex, errc::malformed, "malformed request body");
+        }
+    }
+
+    auto msg = parser.release();
+    http::request req;
+    req.method = ex.method;
+    req.target = std::string(msg.target());
+    for (const auto& f : msg) {
+        req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    }
+    req.body = std::move(msg.body());
+    req.params = std::move(match.params);
+    req.route = ex.route;
+    req.client_ip = ctx_.proxies.client_ip(peer_addr_, msg[ctx_.proxies.header()]);
+    req.request_id = ex.request_id;
+    req.tls = !std::is_same_v<Stream, plain_stream>;
+    ex.client_ip = req.client_ip;
+
+    http::response res = co_await call(*match.route, req);
+    if (res.stream) {
+        co_return co_await send_stream(ex, std::move(res));
+    }
+    co_return co_await send(ex, std::move(res), ex.method == "HEAD", msg.keep_alive());
+}
+
+template <class Stream>
+net::awaitable<http::response> session<Stream>::call(const http::route& r, http::request& req) {
+    try {
+        co_return co_await r.fn(req);
+    } catch (const std::exception& e) {
+        log_event(ctx_.log, spdlog::level::err, "handler failed",
+                  {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
+    }
+    co_return http::error_response(errc::internal, "internal error");
+}
+
+template <class Stream>
+net::awaitable<typename session<Stream>::next> session<Stream>::fail(exchange& ex, errc code,
+                                                                     std::string_view detail,
+                                                                     std::string allow,
+                                                                     bool may_keep) {
+    http::response res = http::error_response(code, detail);
+    if (!allow.empty()) {
+        res.set("Allow", std::move(allow));
+    }
+    // Framing and size errors leave the stream in an unknown state: answer, then close.
+    bool keep = may_keep && (code == errc::not_found || code == errc::method_not_allowed ||
+                             code == errc::length_required);
+    co_return co_await send(ex, std::move(res), ex.method == "HEAD", keep);
+}
+
+template <class Stream>
+net::awaitable<typename session<Stream>::next> session<Stream>::send(exchange& ex,
+                                                                     http::response res,
+                                                                     bool head_only,
+                                                                     bool keep_alive) {
+    keep_alive = keep_alive && !res.close && !ctx_.draining;
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
+    out.set(bhttp::field::date, http_date());
+    for (auto& [name, value] : res.headers) {
+        out.set(name, value);
+    }
+    out.set("X-Request-Id", ex.request_id);
+    out.keep_alive(keep_alive);
+    const std::size_t length = res.body.size();
+    out.body() = head_only ? std::string{} : std::move(res.body);
+    out.content_length(length);
+    ex.status = res.status;
+    lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
+    auto [ec, n] = co_await bhttp::async_write(stream_, out, tuple_awaitable);
+    finish(ex);
+    if (ec) {
+        co_return next::close_now;
+    }
+    co_return keep_alive ? next::keep_alive : next::close;
+}
+
+template <class Stream>
+net::awaitable<typename session<Stream>::next> session<Stream>::send_stream(exchange& ex,
+                                                                            http::response res) {
+    bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
+    out.set(bhttp::field::date, http_date());
+    for (auto& [name, value] : res.headers) {
+        out.set(name, value);
+    }
+    out.set("X-Request-Id", ex.request_id);
+    out.keep_alive(false);
+    out.chunked(true);
+    ex.status = res.status;
+    bhttp::response_serializer<bhttp::empty_body> sr{out};
+    lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
+    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, tuple_awaitable);
+    if (!ec) {
+        chunk_writer<Stream> writer(stream_, ctx_, wait_timer_);
+        try {
+            co_await res.stream(writer);
+        } catch (const std::exception& e) {
+            log_event(ctx_.log, spdlog::level::err, "stream failed",
+                      {{"request_id", ex.request_id}, {"route", ex.route}, {"error", e.what()}});
+        }
+        if (writer.ok()) {
+            lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
+            co_await net::async_write(stream_, bhttp::make_chunk_last(), tuple_awaitable);
+        }
+    }
+    finish(ex);
+    co_return ec ? next::close_now : next::close;
+}
+
+template <class Stream>
+void session<Stream>::finish(const exchange& ex) {
+    double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();
+    ctx_.metrics.observe(ex.route, ex.method, ex.status, secs);
+    log_event(ctx_.log, spdlog::level::info, "request",
+              {{"request_id", ex.request_id},
+               {"method", ex.method},
+               {"route", ex.route},
+               {"status", ex.status},
+               {"duration_ms", secs * 1000.0},
+               {"ip", truncate_ip(ex.client_ip)}});
+}
+
+}  // namespace
+
+server_context::server_context(const server_config& c, spdlog::logger& l, prometheus::Registry& r)
+    : cfg(c), proxies(c.trusted_proxies, c.client_ip_header), log(l), metrics(r) {}
+
+void server_context::add(const std::shared_ptr<session_handle>& h) {
+    std::lock_guard lock(mutex_);
+    sessions_.insert(h);
+}
+
+std::size_t server_context::remove(const std::shared_ptr<session_handle>& h) {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(h);
+    return sessions_.size();
+}
+
+void server_context::stop_all(bool force) {
+    std::vector<std::shared_ptr<session_handle>> all;
+    {
+        std::lock_guard lock(mutex_);
+        all.assign(sessions_.begin(), sessions_.end());
+    }
+    for (auto& h : all) {
+        net::post(h->executor, [h, force] {
+            if ((h->idle || force) && h->stop) {
+                h->stop();
+            }
+            if (h->wake) {
+                h->wake();
+            }
+        });
+    }
+}
+
+template <class Stream>
+net::awaitable<void> run_session(Stream& stream, server_context& ctx, const router& routes,
+                                 session_handle& handle) {
+    session<Stream> s(stream, ctx, routes, handle);
+    co_await s.run();
+}
+
+template net::awaitable<void> run_session<plain_stream>(plain_stream&, server_context&,
+                                                        const router&, session_handle&);
+template net::awaitable<void> run_session<tls_stream>(tls_stream&, server_context&, const router&,
+                                                      session_handle&);
+
+}  // namespace vrnum::detail

@@ -1,0 +1,178 @@
+// vrnumd as a process: command line, exit codes, check-config errors, serve, SIGTERM drain,
+// and the access log on disk.
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using vrnum::test::child_process;
+using vrnum::test::http_connection;
+using vrnum::test::run;
+using vrnum::test::source_dir;
+using vrnum::test::temp_dir;
+using vrnum::test::vrnumd_path;
+
+const std::string minimal_config = R"(server:
+  listen: "127.0.0.1:0"
+store:
+  path: "var/vrnum.db"
+sources:
+  - id: demo
+    kind: hmac
+    secret: "test-secret"
+    header: X-Signature
+)";
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TEST(vrnumd_cli, exit_codes) {
+    EXPECT_EQ(run({vrnumd_path()}).exit_code, 2);
+    EXPECT_EQ(run({vrnumd_path(), "no-such-command"}).exit_code, 2);
+    EXPECT_EQ(run({vrnumd_path(), "serve", "--no-such-flag"}).exit_code, 2);
+    auto help = run({vrnumd_path(), "serve", "--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    EXPECT_NE(help.out.find("-c"), std::string::npos);
+    auto v = run({vrnumd_path(), "version"});
+    EXPECT_EQ(v.exit_code, 0);
+    EXPECT_NE(v.out.find("vrnum "), std::string::npos);
+    EXPECT_NE(v.out.find("boost 1.81"), std::string::npos);
+}
+
+TEST(vrnumd_cli, check_config_accepts_the_default_config) {
+    auto r = run({vrnumd_path(), "check-config", "-c", source_dir() + "/conf/vrnum.yaml"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("OK"), std::string::npos);
+}
+
+TEST(vrnumd_cli, check_config_names_file_line_column_and_key) {
+    temp_dir dir;
+    struct bad_case {
+        std::string text;
+        std::string expect;  // regex over stderr
+    };
+    const std::vector<bad_case> cases = {
+        {minimal_config +
+             "  - id: x\n    kind: hmac\n    secret: s\n    header: H\n    colour: red\n",
+         R"(bad\.yaml:14:5: sources\[1\]\.colour: .*unknown)"},
+        {"server:\n  listen: \"127.0.0.1:0\"\n  max_body_bytes: lots\n",
+         R"(bad\.yaml:3:\d+: server\.max_body_bytes: )"},
+        {"server:\n  listen: \"127.0.0.1:0\"\n  tls: { cert_file: \"${VRNUM_TEST_UNSET_VAR}\", "
+         "key_file: k }\n",
+         R"(bad\.yaml:3:\d+: server\.tls\.cert_file: .*VRNUM_TEST_UNSET_VAR)"},
+        {"store:\n  synchronus: full\n", R"(bad\.yaml:2:3: store\.synchronus: .*unknown)"},
+    };
+    ::unsetenv("VRNUM_TEST_UNSET_VAR");
+    for (const auto& c : cases) {
+        auto file = dir.write("bad.yaml", c.text);
+        auto r = run({vrnumd_path(), "check-config", "-c", file.string()});
+        EXPECT_EQ(r.exit_code, 1) << c.text;
+        EXPECT_TRUE(std::regex_search(r.err, std::regex(c.expect))) << r.err;
+        // serve refuses it the same way.
+        auto s = run({vrnumd_path(), "serve", "-c", file.string()});
+        EXPECT_EQ(s.exit_code, 1) << s.err;
+    }
+    auto missing = run({vrnumd_path(), "check-config", "-c", (dir.path() / "none.yaml").string()});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("none.yaml"), std::string::npos);
+}
+
+TEST(vrnumd_serve, starts_on_a_minimal_config_and_stops_on_sigterm) {
+    temp_dir dir;
+    auto file = dir.write("vrnum.yaml", minimal_config);
+    child_process p({vrnumd_path(), "serve", "-c", file.string()});
+    std::string error;
+    std::string address = vrnum::test::start_daemon(p, &error);
+    ASSERT_FALSE(address.empty()) << error;
+    EXPECT_TRUE(std::regex_match(address, std::regex(R"(127\.0\.0\.1:\d+)"))) << address;
+
+    auto a = vrnum::test::request(address, "GET", "/healthz");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200u);
+    auto q = vrnum::test::request(address, "GET", "/readyz?secret-query=abc123");
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->status, 200u);
+
+    p.signal(SIGTERM);
+    EXPECT_EQ(p.wait(std::chrono::seconds(30)), 0) << p.stderr_text();
+
+    // The access log is JSON lines under var/log, with the route but never the query.
+    std::string log;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "var/log")) {
+        log += read_file(e.path());
+    }
+    EXPECT_NE(log.find(R"("route":"/readyz")"), std::string::npos) << log;
+    EXPECT_EQ(log.find("secret-query"), std::string::npos) << log;
+    EXPECT_EQ(log.find("abc123"), std::string::npos) << log;
+    EXPECT_EQ(log.find("test-secret"), std::string::npos) << log;
+}
+
+TEST(vrnumd_serve, sigterm_lets_an_in_flight_request_finish) {
+    temp_dir dir;
+    auto file = dir.write("vrnum.yaml", minimal_config);
+    child_process p({vrnumd_path(), "serve", "-c", file.string()});
+    std::string address = vrnum::test::start_daemon(p);
+    ASSERT_FALSE(address.empty());
+
+    http_connection idle(address);
+    http_connection busy(address);
+    ASSERT_TRUE(busy.send("GET /healthz HTTP/1.1\r\nHost: t\r\n"));  // half a request
+    // Make sure the server holds those bytes before the signal.
+    ASSERT_TRUE(vrnum::test::request(address, "GET", "/healthz"));
+    p.signal(SIGTERM);
+    EXPECT_TRUE(idle.closed_by_peer());
+    ASSERT_TRUE(busy.send("X-Late: 1\r\n\r\n"));
+    auto a = busy.read();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200u);
+    EXPECT_FALSE(a->keep_alive);
+    EXPECT_EQ(p.wait(std::chrono::seconds(30)), 0) << p.stderr_text();
+}
+
+TEST(vrnumd_serve, runs_on_the_default_config) {
+    temp_dir dir;
+    std::string text = read_file(source_dir() + "/conf/vrnum.yaml");
+    auto at = text.find("127.0.0.1:8080");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 14, "127.0.0.1:0");
+    auto file = dir.write("conf/vrnum.yaml", text);
+    child_process p({vrnumd_path(), "serve", "-c", file.string()});
+    std::string error;
+    std::string address = vrnum::test::start_daemon(p, &error);
+    ASSERT_FALSE(address.empty()) << error;
+    auto a = vrnum::test::request(address, "GET", "/healthz");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200u);
+    p.signal(SIGINT);
+    EXPECT_EQ(p.wait(std::chrono::seconds(30)), 0);
+    // Relative paths are relative to the config file.
+    EXPECT_TRUE(std::filesystem::exists(dir.path() / "conf/var/log"));
+}
+
+TEST(vrnumd_serve, a_taken_port_is_a_clear_failure) {
+    temp_dir dir;
+    auto first_file = dir.write("a.yaml", minimal_config);
+    child_process first({vrnumd_path(), "serve", "-c", first_file.string()});
+    std::string address = vrnum::test::start_daemon(first);
+    ASSERT_FALSE(address.empty());
+    std::string text = minimal_config;
+    text.replace(text.find("127.0.0.1:0"), 11, address);
+    auto second = run({vrnumd_path(), "serve", "-c", dir.write("b.yaml", text).string()});
+    EXPECT_EQ(second.exit_code, 1);
+    EXPECT_NE(second.err.find("vrnumd:"), std::string::npos) << second.err;
+}
+
+}  // namespace
