@@ -8,6 +8,5 @@ if(VRNUM_SANITIZE)
                                                  -fno-sanitize-recover=all)
   target_link_options(vrnum_options INTERFACE -fsanitize=${vrnum_san})
 endif()
-# Boost.Asio: C++20 coroutines; no deprecated interfaces.
-target_compile_definitions(vrnum_options INTERFACE BOOST_ASIO_NO_DEPRECATED
-                                                   BOOST_BEAST_USE_STD_STRING_VIEW)
+# Boost.Asio without its deprecated interfaces.
+target_compile_definitions(vrnum_options INTERFACE BOOST_ASIO_NO_DEPRECATED)

@@ -61,13 +61,18 @@ int serve(const vrnumd::daemon_config& cfg) {
         std::cout << "admin listening on " << gw.admin_address() << std::endl;
     }
 
-    std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) {
-        pool.emplace_back([&ioc] { ioc.run(); });
-    }
-    ioc.run();
-    for (auto& t : pool) {
-        t.join();
+    {
+        // jthreads join on every way out of this scope.
+        std::vector<std::jthread> pool;
+        for (unsigned i = 1; i < threads; ++i) {
+            pool.emplace_back([&ioc] { ioc.run(); });
+        }
+        try {
+            ioc.run();
+        } catch (...) {
+            ioc.stop();  // let the pool finish so that the threads can join
+            throw;
+        }
     }
     log->flush();
     return exit_ok;
@@ -133,6 +138,9 @@ int main(int argc, char** argv) {
         return exit_failure;
     } catch (const std::exception& e) {
         std::cerr << "vrnumd: " << e.what() << std::endl;
+        return exit_failure;
+    } catch (...) {
+        std::cerr << "vrnumd: unknown error" << std::endl;
         return exit_failure;
     }
     return exit_usage;

@@ -21,7 +21,7 @@ struct gateway::impl {
           cfg(std::move(c)),
           log(o.logger ? std::move(o.logger) : make_logger(cfg.log, 90)),
           registry(o.registry ? std::move(o.registry) : std::make_shared<prometheus::Registry>()),
-          server(i, cfg.server, *log, *registry) {}
+          server(i, cfg.server, log, registry) {}
 
     http::route readyz() {
         return {"GET", "/readyz", [this](http::request&) -> net::awaitable<http::response> {
@@ -88,7 +88,7 @@ void gateway::start() {
         admin->add(impl::healthz());
         admin->add(impl_->readyz());
         admin->add(impl_->metrics());
-        impl_->admin_address = impl_->server.listen(s.admin_listen, admin);
+        impl_->admin_address = impl_->server.listen(s.admin_listen, admin, true);
     }
     impl_->server.start();
     detail::log_event(*impl_->log, spdlog::level::info, "listening",

@@ -5,11 +5,6 @@
 #include <set>
 #include <utility>
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/network_v4.hpp>
-#include <boost/asio/ip/network_v6.hpp>
-#include <boost/url/parse.hpp>
-
 namespace vrnumd {
 namespace {
 
@@ -20,41 +15,6 @@ constexpr std::uint64_t max_days = 36500;
 unsigned get_unsigned(const config_node& n, std::string_view key, unsigned def, unsigned min,
                       unsigned max = UINT_MAX) {
     return static_cast<unsigned>(n.get_uint(key, def, min, max));
-}
-
-// An http(s) base URL: absolute, with a host, no userinfo, query or fragment.
-std::string get_base_url(const config_node& n, std::string_view key, std::string_view def,
-                         bool origin_only = false) {
-    std::string value = n.get_string(key, def);
-    if (value.empty()) {
-        return value;
-    }
-    auto url = boost::urls::parse_absolute_uri(value);
-    bool ok = url &&
-              (url->scheme_id() == boost::urls::scheme::http ||
-               url->scheme_id() == boost::urls::scheme::https) &&
-              url->has_authority() && !url->encoded_host().empty() && !url->has_userinfo() &&
-              !url->has_query() && !url->has_fragment() &&
-              (!origin_only || url->encoded_path().empty() || url->encoded_path() == "/");
-    if (!ok) {
-        n.fail(key, origin_only ? "expected scheme://host[:port] with http or https"
-                                : "expected an absolute http:// or https:// URL without query");
-    }
-    return value;
-}
-
-bool valid_ip_or_cidr(const std::string& text) {
-    boost::system::error_code ec;
-    if (text.find('/') == std::string::npos) {
-        boost::asio::ip::make_address(text, ec);
-        return !ec;
-    }
-    if (text.find(':') == std::string::npos) {
-        auto net = boost::asio::ip::make_network_v4(text, ec);
-        return !ec && net.network() == net.address();
-    }
-    auto net = boost::asio::ip::make_network_v6(text, ec);
-    return !ec && net.network() == net.address();
 }
 
 std::string require_when(const config_node& n, std::string_view key, std::string_view def,
@@ -82,19 +42,14 @@ payments_config parse_payments(const config_node& n) {
     cryptomus_config c;
     c.merchant_id = node.require_string("merchant_id");
     c.payment_api_key = node.require_string("payment_api_key");
-    c.api_base_url = get_base_url(node, "api_base_url", c.api_base_url);
+    c.api_base_url = node.get_url("api_base_url", c.api_base_url);
     if (c.api_base_url.empty()) {
         node.fail("api_base_url", "must not be empty");
     }
     // Cryptomus takes lifetimes from 5 minutes to 12 hours.
     c.invoice_lifetime_seconds =
         get_unsigned(node, "invoice_lifetime_seconds", c.invoice_lifetime_seconds, 300, 43200);
-    c.allowed_ips = node.get_string_list("allowed_ips");
-    for (const auto& ip : c.allowed_ips) {
-        if (!valid_ip_or_cidr(ip)) {
-            node.fail("allowed_ips", "'" + ip + "' is not an IP address or CIDR network");
-        }
-    }
+    c.allowed_ips = node.get_network_list("allowed_ips");
     p.cryptomus = std::move(c);
     return p;
 }
@@ -117,7 +72,7 @@ mail_config parse_mail(const config_node& n) {
     m.ses.access_key_id = require_when(s, "access_key_id", "${AWS_ACCESS_KEY_ID}", ses, why);
     m.ses.secret_access_key =
         require_when(s, "secret_access_key", "${AWS_SECRET_ACCESS_KEY}", ses, why);
-    m.ses.endpoint = get_base_url(s, "endpoint", "", true);
+    m.ses.endpoint = s.get_url("endpoint", "", true);
     return m;
 }
 
@@ -138,8 +93,8 @@ auth_config parse_auth(const config_node& n) {
         t.fail(a.turnstile.site_key.empty() ? "site_key" : "secret",
                "site_key and secret must be set together");
     }
-    a.turnstile.siteverify_url = get_base_url(t, "siteverify_url", a.turnstile.siteverify_url);
-    a.turnstile.script_url = get_base_url(t, "script_url", a.turnstile.script_url);
+    a.turnstile.siteverify_url = t.get_url("siteverify_url", a.turnstile.siteverify_url);
+    a.turnstile.script_url = t.get_url("script_url", a.turnstile.script_url);
     return a;
 }
 
@@ -212,7 +167,7 @@ numbers_config parse_numbers(const config_node& n) {
     bool http = c.provisioner == provisioner_kind::http;
     config_node h = n.child("http", http);
     std::string_view why = "when numbers.provisioner is http";
-    c.http.base_url = get_base_url(h, "base_url", "");
+    c.http.base_url = h.get_url("base_url", "");
     if (http && c.http.base_url.empty()) {
         h.fail("base_url", "is required " + std::string(why));
     }

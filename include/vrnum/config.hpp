@@ -169,6 +169,12 @@ class config_node {
     /// A sequence of unsigned integers (absent = `def`).
     std::vector<std::uint64_t> get_uint_list(std::string_view key,
                                              const std::vector<std::uint64_t>& def = {}) const;
+    /// An absolute http(s) URL without userinfo, query or fragment, or empty; with
+    /// `origin_only`, `scheme://host[:port]` only.
+    std::string get_url(std::string_view key, std::string_view def, bool origin_only = false) const;
+    /// A sequence of IP addresses or CIDR networks (no host bits set).
+    std::vector<std::string> get_network_list(std::string_view key,
+                                              const std::vector<std::string>& def = {}) const;
     /// The mapping under `key` (absent = an empty node). `in_use` false means `${VAR}`
     /// errors are not raised inside it (e.g. `mail.ses` when the transport is `file`).
     config_node child(std::string_view key, bool in_use = true) const;

@@ -76,8 +76,6 @@ struct route {
     std::string method;
     std::string pattern;
     handler fn;
-    /// Largest body this route accepts (0 = `server.max_body_bytes`).
-    std::size_t max_body_bytes = 0;
 };
 
 }  // namespace vrnum::http

@@ -25,37 +25,17 @@ constexpr std::array<std::pair<source_kind, std::string_view>, 6> kind_names{{
     {source_kind::hmac, "hmac"},
 }};
 
-// An absolute http(s) URL with a host, no userinfo, query or fragment.
-bool valid_base_url(std::string_view text) {
-    auto url = boost::urls::parse_absolute_uri(text);
-    if (!url) {
-        return false;
-    }
-    bool web = url->scheme_id() == boost::urls::scheme::http ||
-               url->scheme_id() == boost::urls::scheme::https;
-    return web && url->has_authority() && !url->encoded_host().empty() && !url->has_userinfo() &&
-           !url->has_query() && !url->has_fragment();
-}
-
 void parse_server(const config_node& n, server_config& s) {
     s.listen = n.get_string("listen", s.listen);
     if (!detail::valid_listen_address(s.listen)) {
         n.fail("listen", "expected HOST:PORT (IPv4, [IPv6] or localhost; port 0..65535)");
     }
-    s.public_base_url = n.get_string("public_base_url", s.public_base_url);
-    if (!s.public_base_url.empty() && !valid_base_url(s.public_base_url)) {
-        n.fail("public_base_url", "expected an absolute http:// or https:// URL without query");
-    }
+    s.public_base_url = n.get_url("public_base_url", s.public_base_url);
     s.admin_listen = n.get_string("admin_listen", s.admin_listen);
     if (!s.admin_listen.empty() && !detail::valid_listen_address(s.admin_listen)) {
         n.fail("admin_listen", "expected HOST:PORT (IPv4, [IPv6] or localhost; port 0..65535)");
     }
-    s.trusted_proxies = n.get_string_list("trusted_proxies", s.trusted_proxies);
-    for (const auto& proxy : s.trusted_proxies) {
-        if (!detail::valid_ip_or_cidr(proxy)) {
-            n.fail("trusted_proxies", "'" + proxy + "' is not an IP address or CIDR network");
-        }
-    }
+    s.trusted_proxies = n.get_network_list("trusted_proxies", s.trusted_proxies);
     s.client_ip_header = n.get_string("client_ip_header", s.client_ip_header);
     s.threads = static_cast<unsigned>(n.get_uint("threads", s.threads, 0, 1024));
     s.max_connections = n.get_uint("max_connections", s.max_connections, 1, SIZE_MAX);
@@ -287,56 +267,6 @@ void parse_library_sections(const config_node& root, config& out) {
         out.sources.push_back(parse_source(item, ids));
         ids.insert(out.sources.back().id);
     }
-}
-
-bool valid_listen_address(std::string_view text) {
-    auto authority = boost::urls::parse_authority(text);
-    if (!authority || authority->has_userinfo() || !authority->has_port()) {
-        return false;
-    }
-    auto host = authority->host_type();
-    bool host_ok =
-        host == boost::urls::host_type::ipv4 || host == boost::urls::host_type::ipv6 ||
-        (host == boost::urls::host_type::name && authority->encoded_host() == "localhost");
-    std::string_view port = authority->port();
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    return host_ok && !port.empty() && port.size() <= 5 && ec == std::errc() &&
-           end == port.data() + port.size() && value <= 65535;
-}
-
-bool valid_ip_or_cidr(std::string_view text) {
-    boost::system::error_code ec;
-    if (text.find('/') == std::string_view::npos) {
-        boost::asio::ip::make_address(std::string(text), ec);
-        return !ec;
-    }
-    if (text.find(':') == std::string_view::npos) {
-        auto net = boost::asio::ip::make_network_v4(text, ec);
-        return !ec && net.network() == net.address();
-    }
-    auto net = boost::asio::ip::make_network_v6(text, ec);
-    return !ec && net.network() == net.address();
-}
-
-bool is_base64_of_size(std::string_view text, std::size_t size) {
-    auto alphabet = [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               c == '+' || c == '/';
-    };
-    if (text.empty() || text.size() % 4 != 0) {
-        return false;
-    }
-    std::size_t pad = text.size() - text.find_last_not_of('=') - 1;
-    if (pad > 2 || text.find_last_not_of('=') == std::string_view::npos) {
-        return false;
-    }
-    std::string_view body = text.substr(0, text.size() - pad);
-    if (!std::all_of(body.begin(), body.end(), alphabet)) {
-        return false;
-    }
-    // size 0 means "any length".
-    return size == 0 || text.size() / 4 * 3 - pad == size;
 }
 
 }  // namespace detail

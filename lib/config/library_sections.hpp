@@ -22,6 +22,10 @@ bool valid_listen_address(std::string_view text);
 /// True for a single IPv4/IPv6 address or a CIDR network without host bits.
 bool valid_ip_or_cidr(std::string_view text);
 
+/// True for an absolute http(s) URL with a host and no userinfo, query or fragment; with
+/// `origin_only`, no path either.
+bool valid_web_url(std::string_view text, bool origin_only);
+
 /// True when `text` is standard padded base64 that decodes to `size` bytes.
 bool is_base64_of_size(std::string_view text, std::size_t size);
 

@@ -8,6 +8,11 @@ head_scan scan_request_head(std::string_view data, std::size_t max_head_bytes) n
     while (r.skip + 1 < data.size() && data[r.skip] == '\r' && data[r.skip + 1] == '\n') {
         r.skip += 2;
     }
+    // Empty lines count against the limit: a flood of them must not grow the buffer forever.
+    if (r.skip >= max_head_bytes) {
+        r.status = head_status::too_large;
+        return r;
+    }
     std::string_view head = data.substr(r.skip);
     std::size_t line_start = 0;
     for (std::size_t i = 0; i < head.size(); ++i) {

@@ -132,16 +132,23 @@ std::vector<std::pair<std::string, std::string>> router::list() const {
 }
 
 bool split_target(std::string_view target, std::vector<std::string>& segments) {
-    auto url = boost::urls::parse_origin_form(target);
-    if (!url) {
-        return false;
-    }
     segments.clear();
-    for (auto seg : url->segments()) {
-        segments.emplace_back(seg);
+    auto fill = [&segments](const auto& url) {
+        for (auto seg : url.segments()) {
+            segments.emplace_back(seg);
+        }
+        return true;
+    };
+    if (auto origin = boost::urls::parse_origin_form(target)) {
+        return fill(*origin);
     }
-    // "/a/" has a trailing empty segment; "/" has none.
-    return true;
+    // Absolute form (RFC 9112 §3.2.2) must be accepted too; only its path routes.
+    auto absolute = boost::urls::parse_absolute_uri(target);
+    if (absolute && (absolute->scheme_id() == boost::urls::scheme::http ||
+                     absolute->scheme_id() == boost::urls::scheme::https)) {
+        return fill(*absolute);
+    }
+    return false;
 }
 
 }  // namespace vrnum::detail

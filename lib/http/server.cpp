@@ -77,11 +77,15 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     struct listener {
         tcp::acceptor acceptor;
         std::shared_ptr<const router> routes;
+        bool admin;
     };
 
-    impl(net::io_context& i, const server_config& cfg, spdlog::logger& log,
-         prometheus::Registry& reg)
-        : ioc(i), ctx(cfg, log, reg), control(net::make_strand(i)), grace_timer(control) {
+    impl(net::io_context& i, const server_config& cfg, std::shared_ptr<spdlog::logger> log,
+         std::shared_ptr<prometheus::Registry> reg)
+        : ioc(i),
+          ctx(cfg, std::move(log), std::move(reg)),
+          control(net::make_strand(i)),
+          grace_timer(control) {
         if (cfg.tls.enabled()) {
             tls.emplace(make_tls_context(cfg.tls));
         }
@@ -91,6 +95,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     void spawn(tcp::socket sock, std::shared_ptr<const router> routes);
     void session_done(const std::shared_ptr<session_handle>& h, std::exception_ptr e);
     void fire_done();
+    void close_acceptors();
 
     net::io_context& ioc;
     server_context ctx;
@@ -135,7 +140,7 @@ net::awaitable<void> http_server::impl::accept_loop(listener& l) {
             co_await t.async_wait(tuple_awaitable);
             continue;
         }
-        if (ctx.open.load() >= ctx.cfg.max_connections) {
+        if (!l.admin && ctx.open.load() >= ctx.cfg.max_connections) {
             ctx.metrics.connection_refused();
             beast::error_code ignored;
             sock.close(ignored);
@@ -166,11 +171,14 @@ void http_server::impl::session_done(const std::shared_ptr<session_handle>& h,
                                      std::exception_ptr e) {
     // The one place a session's exception is caught (DESIGN §3.1).
     if (e) {
+        std::string what = "unknown exception";
         try {
             std::rethrow_exception(e);
         } catch (const std::exception& ex) {
-            log_event(ctx.log, spdlog::level::err, "session failed", {{"error", ex.what()}});
+            what = ex.what();
+        } catch (...) {
         }
+        log_event(ctx.log, spdlog::level::err, "session failed", {{"error", what}});
     }
     ctx.metrics.connection_closed();
     ctx.remove(h);
@@ -191,13 +199,29 @@ void http_server::impl::fire_done() {
     });
 }
 
-http_server::http_server(net::io_context& ioc, const server_config& cfg, spdlog::logger& log,
-                         prometheus::Registry& registry)
-    : impl_(std::make_shared<impl>(ioc, cfg, log, registry)) {}
+void http_server::impl::close_acceptors() {
+    for (auto& l : listeners) {
+        net::post(l.acceptor.get_executor(), [self = shared_from_this(), &l] {
+            beast::error_code ignored;
+            l.acceptor.close(ignored);
+        });
+    }
+}
 
-http_server::~http_server() = default;
+http_server::http_server(net::io_context& ioc, const server_config& cfg,
+                         std::shared_ptr<spdlog::logger> log,
+                         std::shared_ptr<prometheus::Registry> registry)
+    : impl_(std::make_shared<impl>(ioc, cfg, std::move(log), std::move(registry))) {}
 
-std::string http_server::listen(const std::string& address, std::shared_ptr<const router> routes) {
+// The accept loops hold the impl alive; without this they would go on accepting after the
+// owner is gone. Sessions still open keep what they use (config, logger, metrics) alive.
+http_server::~http_server() {
+    impl_->ctx.draining = true;
+    impl_->close_acceptors();
+}
+
+std::string http_server::listen(const std::string& address, std::shared_ptr<const router> routes,
+                                bool admin) {
     auto [host, port] = split_host_port(address);
     tcp::endpoint ep(net::ip::make_address(host), port);
     tcp::acceptor acceptor(net::make_strand(impl_->ioc));
@@ -206,7 +230,7 @@ std::string http_server::listen(const std::string& address, std::shared_ptr<cons
     acceptor.bind(ep);
     acceptor.listen(net::socket_base::max_listen_connections);
     std::string bound = to_string(acceptor.local_endpoint());
-    impl_->listeners.push_back({std::move(acceptor), std::move(routes)});
+    impl_->listeners.push_back({std::move(acceptor), std::move(routes), admin});
     return bound;
 }
 
@@ -221,12 +245,7 @@ void http_server::shutdown(std::chrono::seconds grace, std::function<void()> don
     net::post(self->control, [self, grace, done = std::move(done)]() mutable {
         self->done = std::move(done);
         self->ctx.draining = true;
-        for (auto& l : self->listeners) {
-            net::post(l.acceptor.get_executor(), [&l] {
-                beast::error_code ignored;
-                l.acceptor.close(ignored);
-            });
-        }
+        self->close_acceptors();
         self->ctx.stop_all(false);
         if (self->ctx.open.load() == 0) {
             self->fire_done();

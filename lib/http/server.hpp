@@ -24,15 +24,20 @@ class router;
 
 class http_server {
   public:
-    http_server(boost::asio::io_context& ioc, const server_config& cfg, spdlog::logger& log,
-                prometheus::Registry& registry);
+    http_server(boost::asio::io_context& ioc, const server_config& cfg,
+                std::shared_ptr<spdlog::logger> log,
+                std::shared_ptr<prometheus::Registry> registry);
+    /// Stops accepting (without draining) if `shutdown` was not called.
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
 
     /// Binds `address` (HOST:PORT; port 0 = ephemeral) serving `routes`, with TLS when
     /// configured; returns the bound HOST:PORT. Throws std::system_error when it cannot bind.
-    std::string listen(const std::string& address, std::shared_ptr<const router> routes);
+    /// An `admin` listener is exempt from `max_connections`, so that a flood of clients on
+    /// the public port cannot hide /readyz and /metrics.
+    std::string listen(const std::string& address, std::shared_ptr<const router> routes,
+                       bool admin = false);
     /// Starts accepting on every listener.
     void start();
     /// Stops accepting, lets in-flight requests finish (closing idle connections at once),

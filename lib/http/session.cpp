@@ -12,6 +12,7 @@
 #include <vrnum/error.hpp>
 
 #include "http/framing.hpp"
+#include "http/stream_ops.hpp"
 #include "log/json_log.hpp"
 
 namespace vrnum::detail {
@@ -22,10 +23,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto tuple_awaitable = net::as_tuple(net::use_awaitable);
 constexpr std::size_t read_chunk = 8192;
-constexpr auto linger_time = 2s;
-constexpr std::size_t linger_bytes = 1 << 20;
 
 std::string make_request_id() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -52,33 +50,16 @@ bool is_body_method(std::string_view m) {
     return m == "POST" || m == "PUT" || m == "PATCH";
 }
 
-template <class Stream>
-auto& lowest(Stream& s) {
-    return beast::get_lowest_layer(s);
-}
-
-// Ends a connection so that the peer still reads our last answer: stop sending, then drain
-// what it is still sending for a short while before closing (a close with unread data would
-// reset the connection and could destroy the answer in flight).
-template <class Stream>
-net::awaitable<void> close_gracefully(Stream& stream) {
-    beast::error_code ec;
-    if constexpr (!std::is_same_v<Stream, plain_stream>) {
-        lowest(stream).expires_after(linger_time);
-        co_await stream.async_shutdown(tuple_awaitable);
+// Every line of a header joined with ", " (a proxy may add a line of its own).
+std::string joined_header(const bhttp::fields& f, std::string_view name) {
+    std::string out;
+    if (name.empty()) {
+        return out;
     }
-    lowest(stream).socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
-    lowest(stream).expires_after(linger_time);
-    std::array<char, read_chunk> sink{};
-    std::size_t drained = 0;
-    while (drained < linger_bytes) {
-        auto [rec, n] = co_await lowest(stream).async_read_some(net::buffer(sink), tuple_awaitable);
-        if (rec) {
-            break;
-        }
-        drained += n;
+    for (auto [it, end] = f.equal_range(name); it != end; ++it) {
+        out += out.empty() ? std::string(it->value()) : ", " + std::string(it->value());
     }
-    lowest(stream).close();
+    return out;
 }
 
 // What the session learns of one exchange, for the access log and metrics.
@@ -87,6 +68,8 @@ struct exchange {
     std::string method;
     std::string route = "-";
     std::string client_ip;
+    unsigned version = 11;
+    bool keep_alive = true;  // what the client asked for (Connection, version)
     unsigned status = 0;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
@@ -96,6 +79,13 @@ class session {
   public:
     session(Stream& s, server_context& ctx, const router& routes, session_handle& h)
         : stream_(s), ctx_(ctx), routes_(routes), handle_(h), wait_timer_(s.get_executor()) {}
+    // However the session ends (an exception included), the drain must not reach into it.
+    ~session() {
+        handle_.stop = nullptr;
+        handle_.wake = nullptr;
+    }
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
 
     net::awaitable<void> run();
 
@@ -105,8 +95,10 @@ class session {
     net::awaitable<bool> read_head(detail::head_scan& scan, bool first);
     net::awaitable<next> serve_one(const detail::head_scan& scan);
     net::awaitable<next> fail(exchange& ex, errc code, std::string_view detail,
-                              std::string allow = {}, bool may_keep = true);
-    net::awaitable<next> send(exchange& ex, http::response res, bool head_only, bool keep_alive);
+                              std::string allow = {}, bool may_keep = false);
+    net::awaitable<next> send(exchange& ex, http::response res);
+    template <class Body>
+    void prepare_head(const exchange& ex, bhttp::response<Body>& out, http::response& res) const;
     net::awaitable<next> send_stream(exchange& ex, http::response res);
     net::awaitable<http::response> call(const http::route& r, http::request& req);
     void finish(const exchange& ex);
@@ -117,43 +109,7 @@ class session {
     session_handle& handle_;
     beast::flat_buffer buffer_;
     net::steady_timer wait_timer_;
-    std::string peer_;
     net::ip::address peer_addr_;
-};
-
-// A body_writer over the session's stream: one chunk a write.
-template <class Stream>
-class chunk_writer final : public http::body_writer {
-  public:
-    chunk_writer(Stream& s, server_context& ctx, net::steady_timer& t)
-        : stream_(s), ctx_(ctx), timer_(t) {}
-
-    net::awaitable<bool> write(std::string data) override {
-        if (ctx_.draining || !ok_) {
-            co_return false;
-        }
-        lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
-        auto [ec, n] = co_await net::async_write(stream_, bhttp::make_chunk(net::buffer(data)),
-                                                 tuple_awaitable);
-        ok_ = !ec;
-        co_return ok_;
-    }
-    bool stopping() const noexcept override { return ctx_.draining || !ok_; }
-    net::awaitable<bool> wait(std::chrono::milliseconds d) override {
-        if (stopping()) {
-            co_return false;
-        }
-        timer_.expires_after(d);
-        co_await timer_.async_wait(tuple_awaitable);
-        co_return !stopping();
-    }
-    bool ok() const { return ok_; }
-
-  private:
-    Stream& stream_;
-    server_context& ctx_;
-    net::steady_timer& timer_;
-    bool ok_ = true;
 };
 
 template <class Stream>
@@ -174,7 +130,7 @@ net::awaitable<void> session<Stream>::run() {
             co_return;
         }
     }
-    buffer_.max_size(ctx_.cfg.max_header_bytes + ctx_.cfg.max_body_bytes + 2 * read_chunk);
+    buffer_.max_size(2 * ctx_.cfg.max_header_bytes + ctx_.cfg.max_body_bytes + 2 * read_chunk);
     for (bool first = true;; first = false) {
         detail::head_scan scan;
         if (!co_await read_head(scan, first)) {
@@ -184,13 +140,11 @@ net::awaitable<void> session<Stream>::run() {
         if (n == next::close_now) {
             break;
         }
-        if (n == next::close || ctx_.draining) {
+        if (n == next::close || ctx_.draining || handle_.forced) {
             co_await close_gracefully(stream_);
             break;
         }
     }
-    handle_.stop = nullptr;
-    handle_.wake = nullptr;
 }
 
 // Reads until the buffer holds a whole head (or a framing error or the size limit shows).
@@ -214,11 +168,17 @@ net::awaitable<bool> session<Stream>::read_head(detail::head_scan& scan, bool fi
             lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.header_timeout_seconds));
         }
         handle_.idle = buffer_.size() == 0;
-        if (handle_.idle && ctx_.draining) {
+        if ((handle_.idle && ctx_.draining) || handle_.forced) {
             co_return false;
         }
-        auto [ec, n] =
-            co_await stream_.async_read_some(buffer_.prepare(read_chunk), tuple_awaitable);
+        // Pipelined bytes may already fill the buffer: a head that does not fit is too large.
+        std::size_t room = buffer_.max_size() - buffer_.size();
+        if (room == 0) {
+            scan.status = detail::head_status::too_large;
+            co_return true;
+        }
+        auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(std::min(room, read_chunk)),
+                                                        tuple_awaitable);
         handle_.idle = false;
         if (ec) {
             co_return false;  // closed, reset, timed out or stopped: nothing to answer
@@ -264,6 +224,13 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
     if (head.version() != 11 && head.version() != 10) {
         co_return co_await fail(ex, errc::malformed, "unsupported HTTP version");
     }
+    ex.version = head.version();
+    ex.keep_alive = parser.keep_alive();
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1.
+    auto hosts = head.count(bhttp::field::host);
+    if ((ex.version == 11 && hosts == 0) || hosts > 1) {
+        co_return co_await fail(ex, errc::malformed, "exactly one Host header required");
+    }
     auto te = head.find(bhttp::field::transfer_encoding);
     // Beast accepts "gzip, chunked" and reads "chunked, gzip" as having no body; neither is
     // a coding we decode, and the second one smuggles (RFC 9112 §6.3).
@@ -293,6 +260,7 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
     }
     ex.route = match.route->pattern;
 
+    const auto fields_in_head = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
     if (has_body) {
         if (beast::iequals(head[bhttp::field::expect], "100-continue") && head.version() == 11) {
             static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -314,6 +282,12 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
         if (rec) {
             co_return co_await fail(ex, errc::malformed, "malformed request body");
         }
+        // Beast merges chunked trailer fields into the head; RFC 9110 §6.5.1 forbids that,
+        // and they would bypass the head's checks.
+        auto& full = parser.get();
+        if (static_cast<std::size_t>(std::distance(full.begin(), full.end())) != fields_in_head) {
+            co_return co_await fail(ex, errc::malformed, "trailer fields are not accepted");
+        }
     }
 
     auto msg = parser.release();
@@ -326,29 +300,35 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
     req.body = std::move(msg.body());
     req.params = std::move(match.params);
     req.route = ex.route;
-    req.client_ip = ctx_.proxies.client_ip(peer_addr_, msg[ctx_.proxies.header()]);
+    req.client_ip = ctx_.proxies.client_ip(peer_addr_, joined_header(msg, ctx_.proxies.header()));
     req.request_id = ex.request_id;
     req.tls = !std::is_same_v<Stream, plain_stream>;
     ex.client_ip = req.client_ip;
 
     http::response res = co_await call(*match.route, req);
-    if (res.stream) {
+    if (res.stream && ex.method != "HEAD") {
         co_return co_await send_stream(ex, std::move(res));
     }
-    co_return co_await send(ex, std::move(res), ex.method == "HEAD", msg.keep_alive());
+    co_return co_await send(ex, std::move(res));
 }
 
 template <class Stream>
 net::awaitable<http::response> session<Stream>::call(const http::route& r, http::request& req) {
+    std::string what;
     try {
         co_return co_await r.fn(req);
     } catch (const std::exception& e) {
-        log_event(ctx_.log, spdlog::level::err, "handler failed",
-                  {{"request_id", req.request_id}, {"route", req.route}, {"error", e.what()}});
+        what = e.what();
+    } catch (...) {
+        what = "unknown exception";
     }
+    log_event(ctx_.log, spdlog::level::err, "handler failed",
+              {{"request_id", req.request_id}, {"route", req.route}, {"error", what}});
     co_return http::error_response(errc::internal, "internal error");
 }
 
+// Framing and size errors leave the stream in an unknown state: answer, then close.
+// `may_keep` marks the few errors after which the next request can still be read.
 template <class Stream>
 net::awaitable<typename session<Stream>::next> session<Stream>::fail(exchange& ex, errc code,
                                                                      std::string_view detail,
@@ -358,27 +338,40 @@ net::awaitable<typename session<Stream>::next> session<Stream>::fail(exchange& e
     if (!allow.empty()) {
         res.set("Allow", std::move(allow));
     }
-    // Framing and size errors leave the stream in an unknown state: answer, then close.
-    bool keep = may_keep && (code == errc::not_found || code == errc::method_not_allowed ||
-                             code == errc::length_required);
-    co_return co_await send(ex, std::move(res), ex.method == "HEAD", keep);
+    res.close = !may_keep;
+    co_return co_await send(ex, std::move(res));
 }
 
 template <class Stream>
-net::awaitable<typename session<Stream>::next> session<Stream>::send(exchange& ex,
-                                                                     http::response res,
-                                                                     bool head_only,
-                                                                     bool keep_alive) {
-    keep_alive = keep_alive && !res.close && !ctx_.draining;
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
+template <class Body>
+void session<Stream>::prepare_head(const exchange& ex, bhttp::response<Body>& out,
+                                   http::response& res) const {
+    out.result(static_cast<bhttp::status>(res.status));
+    out.version(11);
     out.set(bhttp::field::date, http_date());
     for (auto& [name, value] : res.headers) {
         out.set(name, value);
     }
     out.set("X-Request-Id", ex.request_id);
+}
+
+template <class Stream>
+net::awaitable<typename session<Stream>::next> session<Stream>::send(exchange& ex,
+                                                                     http::response res) {
+    if (handle_.forced) {
+        finish(ex);
+        co_return next::close_now;
+    }
+    const bool keep_alive = ex.keep_alive && !res.close && !ctx_.draining;
+    bhttp::response<bhttp::string_body> out;
+    prepare_head(ex, out, res);
     out.keep_alive(keep_alive);
+    if (keep_alive && ex.version == 10) {
+        out.set(bhttp::field::connection, "keep-alive");  // 1.0 clients assume close otherwise
+    }
     const std::size_t length = res.body.size();
-    out.body() = head_only ? std::string{} : std::move(res.body);
+    // HEAD: the same head, Content-Length included, and no body.
+    out.body() = ex.method == "HEAD" ? std::string{} : std::move(res.body);
     out.content_length(length);
     ex.status = res.status;
     lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
@@ -390,36 +383,49 @@ net::awaitable<typename session<Stream>::next> session<Stream>::send(exchange& e
     co_return keep_alive ? next::keep_alive : next::close;
 }
 
+// The handler owns the connection: chunked for HTTP/1.1, delimited by the close for 1.0
+// (RFC 9112 §6.1). The closing chunk goes out only when the handler ended normally, so a
+// client never takes a cut-off stream for a whole one.
 template <class Stream>
 net::awaitable<typename session<Stream>::next> session<Stream>::send_stream(exchange& ex,
                                                                             http::response res) {
-    bhttp::response<bhttp::empty_body> out{static_cast<bhttp::status>(res.status), 11};
-    out.set(bhttp::field::date, http_date());
-    for (auto& [name, value] : res.headers) {
-        out.set(name, value);
-    }
-    out.set("X-Request-Id", ex.request_id);
+    const bool chunked = ex.version == 11;
+    bhttp::response<bhttp::empty_body> out;
+    prepare_head(ex, out, res);
     out.keep_alive(false);
-    out.chunked(true);
+    out.chunked(chunked);
     ex.status = res.status;
     bhttp::response_serializer<bhttp::empty_body> sr{out};
     lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
     auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, tuple_awaitable);
-    if (!ec) {
-        chunk_writer<Stream> writer(stream_, ctx_, wait_timer_);
-        try {
-            co_await res.stream(writer);
-        } catch (const std::exception& e) {
-            log_event(ctx_.log, spdlog::level::err, "stream failed",
-                      {{"request_id", ex.request_id}, {"route", ex.route}, {"error", e.what()}});
-        }
-        if (writer.ok()) {
-            lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
-            co_await net::async_write(stream_, bhttp::make_chunk_last(), tuple_awaitable);
-        }
+    if (ec) {
+        finish(ex);
+        co_return next::close_now;
+    }
+    stream_writer<Stream> writer(stream_, ctx_, handle_, wait_timer_, chunked);
+    bool completed = false;
+    std::string what;
+    try {
+        co_await res.stream(writer);
+        completed = true;
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+        what = "unknown exception";
+    }
+    if (!completed) {
+        log_event(ctx_.log, spdlog::level::err, "stream failed",
+                  {{"request_id", ex.request_id}, {"route", ex.route}, {"error", what}});
     }
     finish(ex);
-    co_return ec ? next::close_now : next::close;
+    if (!completed || !writer.ok()) {
+        co_return next::close_now;
+    }
+    if (chunked) {
+        lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
+        co_await net::async_write(stream_, bhttp::make_chunk_last(), tuple_awaitable);
+    }
+    co_return next::close;
 }
 
 template <class Stream>
@@ -438,8 +444,14 @@ void session<Stream>::finish(const exchange& ex) {
 
 }  // namespace
 
-server_context::server_context(const server_config& c, spdlog::logger& l, prometheus::Registry& r)
-    : cfg(c), proxies(c.trusted_proxies, c.client_ip_header), log(l), metrics(r) {}
+server_context::server_context(server_config c, std::shared_ptr<spdlog::logger> l,
+                               std::shared_ptr<prometheus::Registry> r)
+    : cfg(std::move(c)),
+      proxies(cfg.trusted_proxies, cfg.client_ip_header),
+      logger(std::move(l)),
+      log(*logger),
+      registry(std::move(r)),
+      metrics(*registry) {}
 
 void server_context::add(const std::shared_ptr<session_handle>& h) {
     std::lock_guard lock(mutex_);
@@ -460,6 +472,7 @@ void server_context::stop_all(bool force) {
     }
     for (auto& h : all) {
         net::post(h->executor, [h, force] {
+            h->forced = h->forced || force;
             if ((h->idle || force) && h->stop) {
                 h->stop();
             }

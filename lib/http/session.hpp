@@ -30,6 +30,7 @@ namespace vrnum::detail {
 struct session_handle {
     boost::asio::any_io_executor executor;
     bool idle = false;           // waiting for the first byte of a request
+    bool forced = false;         // the drain's grace period is over: stop at the next step
     std::function<void()> stop;  // cancels pending I/O; set while the session runs
     std::function<void()> wake;  // wakes a streaming handler's wait
 };
@@ -37,11 +38,14 @@ struct session_handle {
 /// State shared by every session of a server. Immutable but for the atomics and the
 /// registry, which has its own mutex.
 struct server_context {
-    server_context(const server_config& c, spdlog::logger& l, prometheus::Registry& r);
+    server_context(server_config c, std::shared_ptr<spdlog::logger> l,
+                   std::shared_ptr<prometheus::Registry> r);
 
-    const server_config& cfg;
-    proxy_policy proxies;
+    const server_config cfg;
+    const proxy_policy proxies;
+    const std::shared_ptr<spdlog::logger> logger;
     spdlog::logger& log;
+    const std::shared_ptr<prometheus::Registry> registry;  // outlives `metrics`' families
     http_metrics metrics;
     std::atomic<bool> draining{false};
     std::atomic<std::size_t> open{0};

@@ -131,10 +131,24 @@ TEST(http_limits, smuggling_attempts_are_400_and_close) {
         post + "Content-Length : 4\r\n\r\nabcd",
         "POST /sink HTTP/2.0\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
         "POST /sink HTTX/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+        // Host missing or repeated (RFC 9112 §3.2)
+        "POST /sink HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        post + "Host: u\r\nContent-Length: 0\r\n\r\n",
+        // trailer fields, which Beast would merge into the head
+        post + "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\nX-Signature: forged\r\n\r\n",
     };
     for (const auto& attack : attacks) {
         expect_refused(g, attack, 400, "malformed");
     }
+}
+
+TEST(http_limits, a_flood_of_empty_lines_is_431) {
+    running_gateway g(small_limits(), {sink_route()});
+    std::string flood;
+    for (int i = 0; i < 4000; ++i) {
+        flood += "\r\n";
+    }
+    expect_refused(g, flood + "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", 431, "headers_too_large");
 }
 
 TEST(http_limits, unterminated_chunk_extension_is_never_served) {

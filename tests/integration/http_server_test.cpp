@@ -118,6 +118,43 @@ TEST(http_server, keep_alive_and_pipelining) {
     EXPECT_EQ(again->status, 200u);
 }
 
+TEST(http_server, honours_connection_close_and_http_1_0) {
+    running_gateway g(test_config(), {echo_route()});
+    {
+        http_connection c(g.address());
+        ASSERT_TRUE(c.send("GET /nope HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+        auto a = c.read();
+        ASSERT_TRUE(a);
+        EXPECT_EQ(a->status, 404u);
+        EXPECT_FALSE(a->keep_alive);
+        EXPECT_TRUE(c.closed_by_peer());
+    }
+    {
+        http_connection c(g.address());
+        ASSERT_TRUE(c.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+        auto a = c.read();
+        ASSERT_TRUE(a);
+        EXPECT_EQ(a->header("Connection"), "keep-alive");
+        ASSERT_TRUE(c.send("GET /healthz HTTP/1.0\r\n\r\n"));
+        auto b = c.read();
+        ASSERT_TRUE(b);
+        EXPECT_EQ(b->status, 200u);
+        EXPECT_TRUE(c.closed_by_peer());
+    }
+}
+
+TEST(http_server, accepts_absolute_form_targets) {
+    running_gateway g(test_config(), {echo_route()});
+    http_connection c(g.address());
+    ASSERT_TRUE(
+        c.send("POST http://gateway.example/echo/abs?q=1 HTTP/1.1\r\nHost: gateway.example\r\n"
+               "Content-Length: 1\r\n\r\nz"));
+    auto a = c.read();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200u);
+    EXPECT_EQ(a->body, "abs:z");
+}
+
 TEST(http_server, chunked_request_body) {
     running_gateway g(test_config(), {echo_route()});
     http_connection c(g.address());
@@ -238,6 +275,11 @@ TEST(http_server, client_ip_from_trusted_proxy_only) {
     auto b = request(trusted.address(), "GET", "/whoami", "", {{"X-Forwarded-For", "9.9.9.9"}});
     ASSERT_TRUE(b);
     EXPECT_EQ(b->body, "9.9.9.9");
+    // A client's own line comes first; the proxy's line, appended after it, wins.
+    auto c = request(trusted.address(), "GET", "/whoami", "",
+                     {{"X-Forwarded-For", "1.2.3.4"}, {"X-Forwarded-For", "9.9.9.9"}});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->body, "9.9.9.9");
 }
 
 TEST(http_server, handler_exception_is_500_and_connection_survives) {
@@ -278,6 +320,45 @@ TEST(http_server, a_handler_can_own_the_stream) {
     EXPECT_EQ(a->status, 200u);
     EXPECT_EQ(a->header("Transfer-Encoding"), "chunked");
     EXPECT_EQ(a->body, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+}
+
+TEST(http_server, head_on_a_stream_route_sends_no_body) {
+    std::atomic<bool> called{false};
+    http::route events{"GET", "/events", [&](http::request&) -> net::awaitable<http::response> {
+                           http::response r;
+                           r.stream = [&](http::body_writer& w) -> net::awaitable<void> {
+                               called = true;
+                               co_await w.write("data: x\n\n");
+                           };
+                           co_return r;
+                       }};
+    running_gateway g(test_config(), {events});
+    http_connection c(g.address());
+    ASSERT_TRUE(
+        c.send("HEAD /events HTTP/1.1\r\nHost: t\r\n\r\nGET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"));
+    auto a = c.read(true);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200u);
+    auto b = c.read();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->body, R"({"status":"ok"})");
+    EXPECT_FALSE(called);
+}
+
+TEST(http_server, a_failing_stream_is_not_ended_as_complete) {
+    http::route events{"GET", "/export", [](http::request&) -> net::awaitable<http::response> {
+                           http::response r;
+                           r.stream = [](http::body_writer& w) -> net::awaitable<void> {
+                               co_await w.write("part one");
+                               throw std::runtime_error("disk gone");
+                           };
+                           co_return r;
+                       }};
+    running_gateway g(test_config(), {events});
+    http_connection c(g.address());
+    ASSERT_TRUE(c.send("GET /export HTTP/1.1\r\nHost: t\r\n\r\n"));
+    // Without the closing chunk the client sees a truncated message, not a whole one.
+    EXPECT_FALSE(c.read());
 }
 
 TEST(http_server, drain_ends_a_waiting_stream) {

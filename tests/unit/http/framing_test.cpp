@@ -30,6 +30,15 @@ TEST(scan_request_head, skips_leading_empty_lines) {
     EXPECT_EQ(r.length, 18u);
 }
 
+TEST(scan_request_head, a_flood_of_empty_lines_is_too_large) {
+    std::string flood;
+    for (int i = 0; i < 600; ++i) {
+        flood += "\r\n";
+    }
+    EXPECT_EQ(scan_request_head(flood, 1024).status, head_status::too_large);
+    EXPECT_EQ(scan_request_head(flood.substr(0, 100), 1024).status, head_status::need_more);
+}
+
 TEST(scan_request_head, rejects_obs_fold) {
     auto r = scan_request_head("GET / HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n", 1024);
     EXPECT_EQ(r.status, head_status::obs_fold);

@@ -75,9 +75,15 @@ TEST(router, rejects_duplicates_and_bad_patterns) {
     EXPECT_NO_THROW(r.add(make("POST", "/a/{x}")));
 }
 
-TEST(split_target, rejects_what_is_not_origin_form) {
+TEST(split_target, accepts_absolute_form) {
     std::vector<std::string> s;
-    EXPECT_FALSE(split_target("http://example.com/a", s));
+    ASSERT_TRUE(split_target("http://gateway.example/webhooks/tw?x=1", s));
+    EXPECT_EQ(s, (std::vector<std::string>{"webhooks", "tw"}));
+}
+
+TEST(split_target, rejects_what_is_not_a_request_target) {
+    std::vector<std::string> s;
+    EXPECT_FALSE(split_target("ftp://example.com/a", s));
     EXPECT_FALSE(split_target("*", s));
     EXPECT_FALSE(split_target("/a b", s));
     EXPECT_FALSE(split_target("/%zz", s));
