@@ -193,17 +193,22 @@ void http_server::impl::fire_done() {
     }
     net::post(control, [self = shared_from_this()] {
         self->grace_timer.cancel();
-        if (self->done) {
-            self->done();
+        // Called once, then released: it may hold what owns the io_context.
+        if (auto done = std::exchange(self->done, nullptr)) {
+            done();
         }
     });
 }
 
 void http_server::impl::close_acceptors() {
     for (auto& l : listeners) {
-        net::post(l.acceptor.get_executor(), [self = shared_from_this(), &l] {
-            beast::error_code ignored;
-            l.acceptor.close(ignored);
+        // Weak: a handler queued on an io_context that no longer runs must not keep the
+        // server (and what its callbacks hold) alive.
+        net::post(l.acceptor.get_executor(), [weak = weak_from_this(), &l] {
+            if (auto self = weak.lock()) {
+                beast::error_code ignored;
+                l.acceptor.close(ignored);
+            }
         });
     }
 }
