@@ -15,6 +15,7 @@
 #include <vrnum/log.hpp>
 #include <vrnum/version.hpp>
 
+#include "cli/store_commands.hpp"
 #include "config/daemon_config.hpp"
 
 namespace {
@@ -32,7 +33,7 @@ int serve(const vrnumd::daemon_config& cfg) {
         threads = std::max(1U, std::thread::hardware_concurrency());
     }
     net::io_context ioc(static_cast<int>(threads));
-    vrnum::gateway gw(ioc, cfg.lib, {.logger = log});
+    vrnum::gateway gw(ioc, cfg.lib, {.logger = log, .sms_retention_days = cfg.retention.sms_days});
     gw.start();
     gw.set_ready(true);
 
@@ -111,6 +112,17 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd =
         command(app, "check-config", "validate the configuration file", config_path);
     CLI::App* version_cmd = command(app, "version", "print versions", config_path);
+    CLI::App* migrate_cmd = command(app, "migrate", "apply schema migrations", config_path);
+    CLI::App* purge_cmd = command(app, "purge", "run every retention job once, now", config_path);
+    CLI::App* messages_cmd = app.add_subcommand("messages", "stored messages");
+    messages_cmd->require_subcommand(1);
+    CLI::App* list_cmd =
+        command(*messages_cmd, "list", "stored messages, decrypted, oldest first", config_path);
+    vrnumd::list_options list_opts;
+    list_cmd->add_option("--source", list_opts.source, "only this source id");
+    list_cmd->add_option("--to", list_opts.to, "only messages to this number");
+    list_cmd->add_option("--since", list_opts.since, "only messages received since (RFC 3339)");
+    list_cmd->add_flag("--json", list_opts.json, "one JSON object a line");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -132,6 +144,15 @@ int main(int argc, char** argv) {
         }
         if (serve_cmd->parsed()) {
             return serve(cfg);
+        }
+        if (migrate_cmd->parsed()) {
+            return vrnumd::run_migrate(cfg, std::cout);
+        }
+        if (purge_cmd->parsed()) {
+            return vrnumd::run_purge(cfg, std::cout);
+        }
+        if (list_cmd->parsed()) {
+            return vrnumd::run_messages_list(cfg, list_opts, std::cout, std::cerr);
         }
     } catch (const vrnum::config_error& e) {
         std::cerr << "vrnumd: " << e.what() << std::endl;

@@ -1,5 +1,6 @@
-// Embedding vrnum::gateway: load a config, add a route, serve until SIGINT or SIGTERM.
-// Usage: embed_gateway [CONFIG]   (default: built-in defaults on 127.0.0.1:8080)
+// Embedding vrnum::gateway: load a config, print every committed SMS, serve until SIGINT or
+// SIGTERM, then catch up on what arrived while the callback could not run.
+// Usage: embed_gateway CONFIG
 #include <csignal>
 #include <iostream>
 
@@ -13,14 +14,20 @@
 namespace net = boost::asio;
 
 int main(int argc, char** argv) try {
-    vrnum::config cfg = argc > 1 ? vrnum::load_config(argv[1]) : vrnum::config{};
+    if (argc != 2) {
+        std::cerr << "usage: embed_gateway CONFIG\n";
+        return 2;
+    }
     net::io_context ioc;
-    vrnum::gateway gw(ioc, cfg, {.logger = vrnum::make_stderr_logger("info")});
-    gw.add_routes({{"GET", "/hello/{name}",
-                    [](vrnum::http::request& req) -> net::awaitable<vrnum::http::response> {
-                        co_return vrnum::http::json_response(
-                            200, "{\"hello\":\"" + req.params.at("name") + "\"}");
-                    }}});
+    vrnum::gateway gw(ioc, vrnum::load_config(argv[1]),
+                      {.logger = vrnum::make_stderr_logger("warn")});
+    // After a restart, read what was committed since the last message we handled.
+    for (const auto& m : gw.messages_after(0, 100)) {
+        std::cout << "stored " << m.id << " from " << m.from << ": " << m.text << std::endl;
+    }
+    gw.on_message([](const vrnum::stored_message& m) {
+        std::cout << "message " << m.id << " from " << m.from << ": " << m.text << std::endl;
+    });
     gw.start();
     gw.set_ready(true);
     std::cout << "listening on " << gw.listen_address() << std::endl;

@@ -1,27 +1,53 @@
 #include <atomic>
+#include <condition_variable>
+#include <thread>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <prometheus/registry.h>
 #include <spdlog/logger.h>
 
 #include <vrnum/error.hpp>
 #include <vrnum/gateway.hpp>
 #include <vrnum/log.hpp>
+#include <vrnum/source.hpp>
 
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "ingest/ingest.hpp"
 #include "log/json_log.hpp"
 #include "metrics/metrics.hpp"
 
 namespace vrnum {
 namespace net = boost::asio;
 
+namespace {
+
+std::vector<std::unique_ptr<source>> make_sources(const config& cfg) {
+    std::vector<std::unique_ptr<source>> out;
+    for (const auto& s : cfg.sources) {
+        out.push_back(make_source(s));
+    }
+    return out;
+}
+
+unix_ms now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
 struct gateway::impl {
     impl(net::io_context& i, config c, gateway_options o)
         : ioc(i),
           cfg(std::move(c)),
-          log(o.logger ? std::move(o.logger) : make_logger(cfg.log, 90)),
-          registry(o.registry ? std::move(o.registry) : std::make_shared<prometheus::Registry>()),
-          server(i, cfg.server, log, registry) {}
+          opts(std::move(o)),
+          log(opts.logger ? opts.logger : make_logger(cfg.log, 90)),
+          registry(opts.registry ? opts.registry : std::make_shared<prometheus::Registry>()),
+          server(i, cfg.server, log, registry),
+          messages(store::open(cfg.store, {log, registry, opts.migrations})) {}
 
     http::route readyz() {
         return {"GET", "/readyz", [this](http::request&) -> net::awaitable<http::response> {
@@ -47,28 +73,67 @@ struct gateway::impl {
                 }};
     }
 
+    // Retention runs on a thread of its own: purges block on the writer's commits.
+    void purge_loop(std::stop_token stop) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        while (!stop.stop_requested()) {
+            try {
+                std::size_t n = purge();
+                if (n > 0) {
+                    detail::log_event(*log, spdlog::level::info, "retention purge",
+                                      {{"messages", n}});
+                }
+            } catch (const std::exception& e) {
+                detail::log_event(*log, spdlog::level::err, "retention purge failed",
+                                  {{"error", e.what()}});
+            }
+            cv.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
+        }
+    }
+    std::size_t purge() {
+        unix_ms cutoff = now_ms() - static_cast<unix_ms>(opts.sms_retention_days) * 86'400'000;
+        return messages->purge_before(cutoff);
+    }
+
     net::io_context& ioc;
     config cfg;
+    gateway_options opts;
     std::shared_ptr<spdlog::logger> log;
     std::shared_ptr<prometheus::Registry> registry;
     detail::http_server server;
+    std::shared_ptr<store> messages;
+    std::unique_ptr<detail::ingest> webhooks;
     std::shared_ptr<detail::router> main_routes = std::make_shared<detail::router>();
     std::string listen_address;
     std::string admin_address;
     std::atomic<bool> ready{false};
     bool started = false;
+    std::jthread purger;
 };
 
 gateway::gateway(net::io_context& ioc, config cfg, gateway_options opts)
     : impl_(std::make_unique<impl>(ioc, std::move(cfg), std::move(opts))) {
+    impl_->webhooks = std::make_unique<detail::ingest>(make_sources(impl_->cfg), impl_->messages,
+                                                       impl_->log, *impl_->registry);
     impl_->main_routes->add(impl::healthz());
     if (impl_->cfg.server.admin_listen.empty()) {
         impl_->main_routes->add(impl_->readyz());
         impl_->main_routes->add(impl_->metrics());
     }
+    for (auto& r : impl_->webhooks->routes()) {
+        impl_->main_routes->add(std::move(r));
+    }
 }
 
-gateway::~gateway() = default;
+gateway::~gateway() {
+    if (impl_->purger.joinable()) {
+        impl_->purger.request_stop();
+        impl_->purger.join();
+    }
+    impl_->messages->close();
+}
 
 void gateway::add_routes(std::vector<http::route> routes) {
     if (impl_->started) {
@@ -90,11 +155,14 @@ void gateway::start() {
         admin->add(impl_->metrics());
         impl_->admin_address = impl_->server.listen(s.admin_listen, admin, true);
     }
+    impl_->webhooks->set_base_url(public_base_url());
     impl_->server.start();
+    impl_->purger = std::jthread([this](std::stop_token st) { impl_->purge_loop(st); });
     detail::log_event(*impl_->log, spdlog::level::info, "listening",
                       {{"address", impl_->listen_address},
                        {"admin_address", impl_->admin_address},
-                       {"tls", s.tls.enabled()}});
+                       {"tls", s.tls.enabled()},
+                       {"sources", impl_->cfg.sources.size()}});
 }
 
 const std::string& gateway::listen_address() const {
@@ -121,11 +189,53 @@ void gateway::set_ready(bool ready) {
     impl_->ready = ready;
 }
 
+void gateway::on_message(std::function<void(const stored_message&)> cb) {
+    impl_->messages->on_commit(
+        [ex = impl_->ioc.get_executor(), cb = std::move(cb)](const std::vector<stored_message>& b) {
+            for (const auto& m : b) {
+                net::post(ex, [cb, m] { cb(m); });
+            }
+        });
+}
+
+std::vector<stored_message> gateway::messages_after(std::int64_t cursor, std::size_t limit) const {
+    return impl_->messages->messages_after(cursor, limit);
+}
+
+net::awaitable<http::response> gateway::handle(http::request& req) {
+    std::vector<std::string> segments;
+    if (!detail::split_target(req.target, segments)) {
+        co_return http::error_response(errc::malformed, "bad request target");
+    }
+    auto match = impl_->main_routes->find(req.method, segments);
+    if (match.kind == detail::route_match::not_found) {
+        co_return http::error_response(errc::not_found, "no such resource");
+    }
+    if (match.kind == detail::route_match::method_not_allowed) {
+        auto r = http::error_response(errc::method_not_allowed, "method not allowed");
+        r.set("Allow", match.allow);
+        co_return r;
+    }
+    req.params = std::move(match.params);
+    req.route = match.route->pattern;
+    co_return co_await match.route->fn(req);
+}
+
+std::size_t gateway::purge_expired() {
+    return impl_->purge();
+}
+
+store& gateway::message_store() const {
+    return *impl_->messages;
+}
+
 void gateway::async_shutdown(std::function<void()> done, std::chrono::seconds grace) {
     impl_->ready = false;
     detail::log_event(*impl_->log, spdlog::level::info, "draining",
                       {{"open_connections", impl_->server.open_connections()}});
     impl_->server.shutdown(grace, [this, done = std::move(done)] {
+        // Connections are closed: commit what is queued, then stop the writer.
+        impl_->messages->close();
         detail::log_event(*impl_->log, spdlog::level::info, "drained");
         impl_->log->flush();
         if (done) {

@@ -11,6 +11,8 @@
 
 #include <vrnum/config.hpp>
 #include <vrnum/http.hpp>
+#include <vrnum/message.hpp>
+#include <vrnum/store.hpp>
 
 namespace boost::asio {
 class io_context;
@@ -30,6 +32,10 @@ struct gateway_options {
     std::shared_ptr<spdlog::logger> logger;
     /// Where metrics are registered; default: a registry of the gateway's own.
     std::shared_ptr<prometheus::Registry> registry;
+    /// Schema migrations of the embedding program's own tables, applied with the gateway's.
+    std::vector<migration> migrations;
+    /// Messages older than this many days are purged (hourly, in small batches); 0 = at once.
+    unsigned sms_retention_days = 30;
 };
 
 /// Owns the server, its routes and listeners. Runs on the given io_context, whose threads
@@ -37,7 +43,8 @@ struct gateway_options {
 /// calls come from one thread. Handlers run on the io_context's threads.
 class gateway {
   public:
-    /// Throws config_error or std::runtime_error (e.g. unreadable TLS files).
+    /// Opens the store (applying migrations) and builds the sources. Throws config_error or
+    /// std::runtime_error (unreadable TLS files, a store that cannot be opened).
     gateway(boost::asio::io_context& ioc, config cfg, gateway_options opts = {});
     ~gateway();
     gateway(const gateway&) = delete;
@@ -59,6 +66,21 @@ class gateway {
 
     /// Marks the gateway ready (or not) for `/readyz`.
     void set_ready(bool ready);
+
+    /// Calls `cb` on the io_context for every message after its commit; before `start()`.
+    /// At most once per message (a crash between commit and call loses the call): catch up
+    /// with `messages_after` after a restart.
+    void on_message(std::function<void(const stored_message&)> cb);
+    /// Messages committed after `cursor` (a message id; 0 = from the start), oldest first.
+    /// Blocks on the database: call it off the I/O threads.
+    std::vector<stored_message> messages_after(std::int64_t cursor, std::size_t limit) const;
+    /// Serves one request from an embedder's own HTTP server: routes it like the built-in
+    /// server does (404, 405) and returns the answer. `req.target` must be origin-form.
+    boost::asio::awaitable<http::response> handle(http::request& req);
+    /// Deletes messages past the retention period now; returns how many went. Blocks.
+    std::size_t purge_expired();
+    /// The message store (shared with the daemon's modules).
+    vrnum::store& message_store() const;
     /// Stops accepting, finishes in-flight requests, then calls `done` on the io_context.
     /// Connections still open after `grace` are closed.
     void async_shutdown(std::function<void()> done,

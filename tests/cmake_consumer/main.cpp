@@ -11,7 +11,10 @@
 int main() {
     vrnum::config cfg;
     cfg.server.listen = "127.0.0.1:0";
-    cfg.log.dir = std::filesystem::temp_directory_path() / "vrnum-consumer-log";
+    auto dir = std::filesystem::temp_directory_path() / "vrnum-consumer";
+    cfg.log.dir = dir / "log";
+    cfg.store.path = dir / "vrnum.db";
+    cfg.store.key_file = dir / "master.key";
     boost::asio::io_context ioc;
     vrnum::gateway gw(ioc, cfg);
     gw.start();

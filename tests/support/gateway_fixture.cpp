@@ -34,6 +34,10 @@ running_gateway::running_gateway(config cfg, std::vector<http::route> routes, bo
             cfg.server.admin_listen = "127.0.0.1:0";
         }
     }
+    if (cfg.store.path.is_relative()) {
+        cfg.store.path = dir_.path() / cfg.store.path;
+        cfg.store.key_file = dir_.path() / cfg.store.key_file;
+    }
     auto log = std::make_shared<spdlog::logger>("test", state_->sink);
     log->set_pattern("%v");
     log->set_level(spdlog::level::info);

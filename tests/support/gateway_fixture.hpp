@@ -17,7 +17,8 @@ namespace vrnum::test {
 class running_gateway {
   public:
     /// Starts a gateway with `cfg` (its listen addresses forced to port 0 on loopback unless
-    /// `keep_listen`) plus `routes`, served by two I/O threads.
+    /// `keep_listen`, a relative store path moved into a temporary directory) plus `routes`,
+    /// served by two I/O threads.
     explicit running_gateway(config cfg, std::vector<http::route> routes = {},
                              bool keep_listen = false);
     /// Drains it (if not yet done) and joins the threads.
@@ -26,6 +27,7 @@ class running_gateway {
     const std::string& address() const { return gw_->listen_address(); }
     const std::string& admin_address() const { return gw_->admin_address(); }
     gateway& gw() { return *gw_; }
+    const std::filesystem::path& dir() const { return dir_.path(); }
     /// Starts a drain; returns at once. `drained()` tells when it is over.
     void begin_shutdown();
     /// Waits (at most `timeout`) for the drain to finish.
@@ -36,6 +38,7 @@ class running_gateway {
   private:
     struct state;
     std::shared_ptr<state> state_;
+    temp_dir dir_;  // the store's file and key
     std::unique_ptr<gateway> gw_;
     std::vector<std::thread> threads_;
 };

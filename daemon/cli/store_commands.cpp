@@ -1,0 +1,125 @@
+#include "cli/store_commands.hpp"
+
+#include <iomanip>
+#include <ostream>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <spdlog/logger.h>
+
+#include <vrnum/log.hpp>
+#include <vrnum/store.hpp>
+#include <vrnum/time.hpp>
+
+namespace vrnumd {
+namespace {
+
+std::shared_ptr<vrnum::store> open_store(const daemon_config& cfg,
+                                         std::shared_ptr<spdlog::logger> log) {
+    return vrnum::store::open(cfg.lib.store, {.logger = std::move(log)});
+}
+
+// Audit and command logs go to the same JSON-lines files as the server's.
+std::shared_ptr<spdlog::logger> command_logger(const daemon_config& cfg) {
+    return vrnum::make_logger(cfg.lib.log, cfg.retention.server_log_days);
+}
+
+std::string one_line(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+    }
+    return out;
+}
+
+void print_json(std::ostream& out, const vrnum::stored_message& m) {
+    boost::json::object o;
+    o["id"] = m.id;
+    o["source"] = m.source;
+    o["provider_message_id"] = m.provider_id;
+    o["from"] = m.from;
+    o["to"] = m.to;
+    o["text"] = m.text;
+    o["received_at"] = vrnum::format_rfc3339(m.received_at);
+    o["sent_at"] = m.sent_at ? boost::json::value(vrnum::format_rfc3339(*m.sent_at))
+                             : boost::json::value(nullptr);
+    out << boost::json::serialize(o) << "\n";
+}
+
+}  // namespace
+
+int run_migrate(const daemon_config& cfg, std::ostream& out) {
+    int applied = vrnum::store::migrate(cfg.lib.store, {});
+    out << cfg.lib.store.path.string() << ": " << applied << " migration"
+        << (applied == 1 ? "" : "s") << " applied" << std::endl;
+    return 0;
+}
+
+int run_messages_list(const daemon_config& cfg, const list_options& opts, std::ostream& out,
+                      std::ostream& err) {
+    vrnum::message_query q;
+    q.source = opts.source;
+    q.to = opts.to;
+    if (opts.since) {
+        q.since = vrnum::parse_rfc3339(*opts.since);
+        if (!q.since) {
+            err << "vrnumd: --since: expected an RFC 3339 time such as 2026-01-31T00:00:00Z, got \""
+                << *opts.since << "\"" << std::endl;
+            return 2;
+        }
+    }
+    auto log = command_logger(cfg);
+    auto st = open_store(cfg, log);
+    std::size_t count = 0;
+    if (!opts.json) {
+        out << std::left << std::setw(8) << "ID" << std::setw(26) << "RECEIVED" << std::setw(12)
+            << "SOURCE" << std::setw(18) << "FROM" << std::setw(18) << "TO"
+            << "TEXT\n";
+    }
+    for (;;) {
+        q.limit = 1000;
+        auto page = st->list(q);
+        for (const auto& m : page) {
+            if (opts.json) {
+                print_json(out, m);
+            } else {
+                out << std::left << std::setw(8) << m.id << std::setw(26)
+                    << vrnum::format_rfc3339(m.received_at) << std::setw(12) << m.source
+                    << std::setw(18) << m.from << std::setw(18) << m.to << one_line(m.text) << "\n";
+            }
+        }
+        count += page.size();
+        if (page.size() < q.limit) {
+            break;
+        }
+        q.after_id = page.back().id;
+    }
+    out.flush();
+    // The audit line records that the decrypted store was read, and with which filters.
+    boost::json::object audit;
+    audit["ts"] = vrnum::format_rfc3339(vrnum::now_unix_ms());
+    audit["level"] = "info";
+    audit["msg"] = "audit: messages list";
+    audit["filters"] = {{"source", opts.source ? *opts.source : ""},
+                        {"to", opts.to ? *opts.to : ""},
+                        {"since", opts.since ? *opts.since : ""}};
+    audit["messages"] = count;
+    audit["user"] = std::getenv("USER") ? std::getenv("USER") : "";
+    log->info("{}", boost::json::serialize(audit));
+    log->flush();
+    return 0;
+}
+
+int run_purge(const daemon_config& cfg, std::ostream& out) {
+    auto log = command_logger(cfg);  // also deletes log files past server_log_days
+    auto st = open_store(cfg, log);
+    auto cutoff =
+        vrnum::now_unix_ms() - static_cast<vrnum::unix_ms>(cfg.retention.sms_days) * 86'400'000;
+    std::size_t n = st->purge_before(cutoff);
+    out << "purged " << n << " message" << (n == 1 ? "" : "s") << " older than "
+        << cfg.retention.sms_days << " day" << (cfg.retention.sms_days == 1 ? "" : "s")
+        << std::endl;
+    return 0;
+}
+
+}  // namespace vrnumd

@@ -1,0 +1,30 @@
+#pragma once
+// The operator's subcommands that work on the store directly, whether or not a daemon is
+// running (SQLite's locking and busy timeout make a second process safe).
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+
+#include "config/daemon_config.hpp"
+
+namespace vrnumd {
+
+/// Filters of `vrnumd messages list`.
+struct list_options {
+    std::optional<std::string> source;
+    std::optional<std::string> to;
+    std::optional<std::string> since;  ///< RFC 3339
+    bool json = false;
+};
+
+/// `vrnumd migrate`: applies pending migrations; prints how many.
+int run_migrate(const daemon_config& cfg, std::ostream& out);
+/// `vrnumd messages list`: decrypted messages, oldest first, as a table or JSON lines; logs
+/// an audit line (who asked for what, never the content).
+int run_messages_list(const daemon_config& cfg, const list_options& opts, std::ostream& out,
+                      std::ostream& err);
+/// `vrnumd purge`: runs every retention job once and says what it removed.
+int run_purge(const daemon_config& cfg, std::ostream& out);
+
+}  // namespace vrnumd

@@ -1,0 +1,45 @@
+#pragma once
+/// \file
+/// A webhook source: verifies a request over its raw bytes, then parses it into messages.
+/// Both are pure functions of the request (and the clock), testable with plain strings.
+
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <vrnum/config.hpp>
+#include <vrnum/error.hpp>
+#include <vrnum/message.hpp>
+#include <vrnum/request_view.hpp>
+
+namespace vrnum {
+
+/// What a source makes of a verified request.
+struct parsed_request {
+    /// Messages to store (none for events that carry no SMS, e.g. a delivery receipt).
+    std::vector<message> messages;
+};
+
+/// One configured source. Immutable after construction; safe to use from many threads.
+class source {
+  public:
+    virtual ~source() = default;
+    /// The configured id.
+    virtual std::string_view id() const noexcept = 0;
+    /// `errc::bad_signature` when the signature is missing, wrong or stale; success
+    /// otherwise. Compares in constant time over the raw bytes; `base_url` is the public
+    /// base URL for schemes that sign the URL; `now` is the clock to check timestamps with.
+    virtual boost::system::error_code verify(const request_view& req, std::string_view base_url,
+                                             std::chrono::system_clock::time_point now) const = 0;
+    /// Parses a verified request: `errc::malformed` (bad JSON or form, invalid UTF-8, a
+    /// required field missing) or the normalised messages, `received_at` set to `now`.
+    virtual result<parsed_request> parse(const request_view& req,
+                                         std::chrono::system_clock::time_point now) const = 0;
+};
+
+/// Builds the source a configuration entry describes; throws config_error-free
+/// std::invalid_argument for a kind not yet supported.
+std::unique_ptr<source> make_source(const source_config& cfg);
+
+}  // namespace vrnum

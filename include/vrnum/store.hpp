@@ -1,0 +1,122 @@
+#pragma once
+/// \file
+/// The message store: one SQLite file in WAL mode, one writer thread that commits appends
+/// in groups, sealed sender and text, numbered migrations per component.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <vrnum/config.hpp>
+#include <vrnum/message.hpp>
+
+namespace spdlog {
+class logger;
+}
+namespace prometheus {
+class Registry;
+}
+
+namespace vrnum {
+
+/// One numbered schema step of a component (`gateway`, `accounts`, ...). Applied once, in
+/// version order, each in its own transaction; recorded in `schema_migrations`.
+struct migration {
+    std::string component;
+    int version = 0;
+    std::string sql;
+};
+
+/// What an append did.
+struct append_result {
+    std::int64_t id = 0;     ///< the message's row id (the first one's, for a duplicate)
+    bool duplicate = false;  ///< (source, provider_id) was already stored: nothing written
+};
+
+/// A filter over stored messages (oldest first).
+struct message_query {
+    std::optional<std::string> source;
+    std::optional<std::string> to;
+    std::optional<unix_ms> since;  ///< received at or after
+    std::int64_t after_id = 0;     ///< cursor: only ids greater than this
+    std::size_t limit = 1000;
+};
+
+/// Owns the SQLite file. `append` is safe from any thread; completions run on the writer
+/// thread (or, through `async_append`, on the caller's executor). Reads use their own
+/// connections and may block: call them off I/O threads.
+class store {
+  public:
+    struct options {
+        std::shared_ptr<spdlog::logger> logger;          ///< required
+        std::shared_ptr<prometheus::Registry> registry;  ///< optional
+        std::vector<migration> migrations;               ///< besides the gateway's own
+    };
+    using append_handler = std::function<void(boost::system::error_code, append_result)>;
+    /// Called on the writer thread after each commit with the newly stored messages.
+    using commit_listener = std::function<void(const std::vector<stored_message>&)>;
+
+    /// Opens (creating the file, its directory and, for a new store, the key file), applies
+    /// migrations and starts the writer. Throws std::runtime_error with a clear message,
+    /// e.g. when sealed rows exist but the key file is missing.
+    static std::shared_ptr<store> open(const store_config& cfg, options opts);
+    /// Applies migrations only (for `vrnumd migrate`); returns how many were applied.
+    static int migrate(const store_config& cfg, const std::vector<migration>& extra);
+    virtual ~store() = default;
+
+    /// Queues a message. `done` gets `errc::overloaded` at once when the queue is full,
+    /// `errc::unavailable` when the commit failed, else the result after the commit.
+    virtual void append(message m, append_handler done) = 0;
+    /// Sets the listener for committed messages (before the first append).
+    virtual void on_commit(commit_listener listener) = 0;
+    /// Deletes messages received before `cutoff` in batches of `batch` rows, each its own
+    /// short write transaction so that appends keep flowing; returns how many went.
+    virtual std::size_t purge_before(unix_ms cutoff, std::size_t batch = 500) = 0;
+    /// Stored messages matching `q`, decrypted, oldest first.
+    virtual std::vector<stored_message> list(const message_query& q) const = 0;
+    /// Messages committed after `cursor` (an id), oldest first: to catch up after a restart.
+    std::vector<stored_message> messages_after(std::int64_t cursor, std::size_t limit) const {
+        message_query q;
+        q.after_id = cursor;
+        q.limit = limit;
+        return list(q);
+    }
+    /// A PRAGMA's value as the writer connection sees it (`journal_mode`, `synchronous`,
+    /// `secure_delete`, `foreign_keys`, `busy_timeout`); throws for any other name.
+    virtual std::string pragma(std::string_view name) = 0;
+    /// Messages queued and not yet committed.
+    virtual std::size_t queue_depth() const = 0;
+    /// Commits what is queued, then stops the writer; appends after this fail.
+    virtual void close() = 0;
+
+    /// `append` for Asio: completes with (error_code, append_result) on the token's executor.
+    template <class Token>
+    auto async_append(message m, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, append_result)>(
+            [this](auto handler, message msg) {
+                // A handler of our own type, held in a shared_ptr: cheap to copy into the
+                // writer's queue and resumed on the handler's executor, never the writer's.
+                using handler_t = decltype(handler);
+                auto work =
+                    boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+                auto h = std::make_shared<handler_t>(std::move(handler));
+                append(std::move(msg), [h, work](boost::system::error_code ec, append_result r) {
+                    boost::asio::post(work.get_executor(),
+                                      [h, ec, r]() mutable { std::move (*h)(ec, r); });
+                });
+            },
+            token, std::move(m));
+    }
+};
+
+}  // namespace vrnum

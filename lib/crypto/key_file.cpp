@@ -1,0 +1,178 @@
+#include "crypto/key_file.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace vrnum::detail {
+namespace {
+
+// Closes a descriptor on every path out of a function.
+class fd_guard {
+  public:
+    explicit fd_guard(int fd) noexcept : fd_(fd) {}
+    fd_guard(const fd_guard&) = delete;
+    fd_guard& operator=(const fd_guard&) = delete;
+    ~fd_guard() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    int get() const noexcept { return fd_; }
+    // Closes now, reporting the result (a deferred write error can surface here).
+    int close() noexcept {
+        int rc = ::close(fd_);
+        fd_ = -1;
+        return rc;
+    }
+
+  private:
+    int fd_;
+};
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& what, int err = 0) {
+    std::string msg = "key file " + path.string() + ": " + what;
+    if (err != 0) {
+        msg += ": " + std::generic_category().message(err);
+    }
+    throw std::runtime_error(msg);
+}
+
+bool write_all(int fd, const unsigned char* p, std::size_t n) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return false;
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+// Reads up to `n` bytes, fewer only at end of file; -1 on error.
+ssize_t read_full(int fd, unsigned char* p, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+        ssize_t r = ::read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            return -1;
+        }
+        if (r == 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(r);
+    }
+    return static_cast<ssize_t>(got);
+}
+
+// Makes the new directory entry durable, not only the file's content.
+void fsync_dir(const std::filesystem::path& file) {
+    std::filesystem::path dir = file.parent_path();
+    if (dir.empty()) {
+        dir = ".";
+    }
+    fd_guard d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (d.get() < 0 || ::fsync(d.get()) != 0) {
+        fail(file, "cannot fsync its directory", errno);
+    }
+}
+
+// Writes `key` to the freshly created, empty `fd` and makes it durable; errno on failure.
+int write_key(int fd, const master_key& key) {
+    errno = 0;
+    if (::fchmod(fd, S_IRUSR | S_IWUSR) != 0 || !write_all(fd, key.data(), key.size()) ||
+        ::fsync(fd) != 0) {
+        return errno != 0 ? errno : EIO;
+    }
+    return 0;
+}
+
+}  // namespace
+
+master_key create_key_file(const std::filesystem::path& path) {
+    if (std::filesystem::path parent = path.parent_path(); !parent.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(parent, ec);
+        if (ec) {
+            fail(path, "cannot create its directory", ec.value());
+        }
+    }
+    master_key key{};
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+        fail(path, "the random generator failed");
+    }
+    // O_EXCL: never replace an existing key (nor follow a symlink planted at the path).
+    fd_guard fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR));
+    if (fd.get() < 0) {
+        int err = errno;
+        OPENSSL_cleanse(key.data(), key.size());
+        fail(path,
+             err == EEXIST ? "already exists; refusing to overwrite a key" : "cannot be created",
+             err == EEXIST ? 0 : err);
+    }
+    int err = write_key(fd.get(), key);
+    if (err == 0 && fd.close() != 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        // A half-written key would be refused at the next start and block a retry.
+        ::unlink(path.c_str());
+        OPENSSL_cleanse(key.data(), key.size());
+        fail(path, "cannot be written", err);
+    }
+    fsync_dir(path);
+    return key;
+}
+
+std::optional<master_key> read_key_file(const std::filesystem::path& path) {
+    fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) {
+            return std::nullopt;
+        }
+        fail(path, "cannot be opened", errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        fail(path, "cannot be inspected", errno);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail(path, "is not a regular file");
+    }
+    if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        fail(path, std::string("is accessible by group or others (mode ") + mode +
+                       "); run: chmod 600 " + path.string());
+    }
+    if (st.st_size != static_cast<off_t>(master_key{}.size())) {
+        fail(path, "must hold exactly 32 bytes, found " + std::to_string(st.st_size));
+    }
+    master_key key{};
+    unsigned char extra = 0;
+    ssize_t n = read_full(fd.get(), key.data(), key.size());
+    // One more byte would mean the file grew after fstat: refuse rather than truncate.
+    if (n != static_cast<ssize_t>(key.size()) || read_full(fd.get(), &extra, 1) != 0) {
+        int err = n < 0 ? errno : 0;
+        OPENSSL_cleanse(key.data(), key.size());
+        fail(path, "must hold exactly 32 bytes", err);
+    }
+    return key;
+}
+
+}  // namespace vrnum::detail

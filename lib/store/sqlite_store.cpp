@@ -1,0 +1,392 @@
+#include "store/sqlite_store.hpp"
+
+#include <algorithm>
+#include <future>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <vrnum/error.hpp>
+
+#include "crypto/key_file.hpp"
+#include "log/json_log.hpp"
+#include "store/migrations.hpp"
+
+namespace vrnum {
+namespace detail {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view insert_sql =
+    "INSERT INTO messages (id, source, provider_id, sender, recipient, body, sent_at, "
+    "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "ON CONFLICT (source, provider_id) DO NOTHING";
+constexpr std::string_view find_sql =
+    "SELECT id FROM messages WHERE source = ?1 AND provider_id = ?2";
+constexpr std::string_view list_sql =
+    "SELECT id, source, provider_id, sender, recipient, body, sent_at, received_at "
+    "FROM messages WHERE id > ?1 AND (?2 IS NULL OR source = ?2) "
+    "AND (?3 IS NULL OR recipient = ?3) AND (?4 IS NULL OR received_at >= ?4) "
+    "ORDER BY id LIMIT ?5";
+
+// The key file exists, or is created for a store that holds nothing sealed yet; a store
+// with sealed rows and no key refuses to start (and so does one whose key does not match).
+std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
+    auto key = read_key_file(cfg.key_file);
+    bool has_rows = db.query_int("SELECT EXISTS (SELECT 1 FROM messages)").value_or(0) != 0;
+    if (!key) {
+        if (has_rows) {
+            throw std::runtime_error(
+                "the store " + cfg.path.string() + " holds sealed messages but the key file " +
+                cfg.key_file.string() + " is missing: restore it from your backup");
+        }
+        key = create_key_file(cfg.key_file);
+    }
+    auto keys = std::make_unique<keyring>(std::vector<keyring::key>{*key});
+    if (has_rows) {
+        statement s(db, "SELECT id, sender FROM messages ORDER BY id DESC LIMIT 1");
+        s.step();
+        if (!keys->open(s.column_blob(1), s.column_int(0), "sender").has_value()) {
+            throw std::runtime_error("the key file " + cfg.key_file.string() +
+                                     " does not open the messages in " + cfg.path.string());
+        }
+    }
+    return keys;
+}
+
+std::vector<migration> all_migrations(const std::vector<migration>& extra) {
+    std::vector<migration> all = gateway_migrations();
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+}
+
+}  // namespace
+
+std::unique_ptr<connection> sqlite_store::open_connection(const store_config& cfg, bool read_only) {
+    auto db = std::make_unique<connection>(cfg.path, read_only);
+    if (!read_only) {
+        db->exec("PRAGMA journal_mode = WAL");
+        db->exec(cfg.synchronous == sync_mode::full ? "PRAGMA synchronous = FULL"
+                                                    : "PRAGMA synchronous = NORMAL");
+    }
+    // Purged rows are overwritten, not left in free pages.
+    db->exec("PRAGMA secure_delete = ON");
+    db->exec("PRAGMA foreign_keys = ON");
+    return db;
+}
+
+sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_ptr<keyring> keys)
+    : cfg_(cfg), opts_(std::move(opts)), keys_(std::move(keys)) {
+    writer_db_ = open_connection(cfg_, false);
+    insert_stmt_ = std::make_unique<statement>(*writer_db_, insert_sql);
+    find_stmt_ = std::make_unique<statement>(*writer_db_, find_sql);
+    next_id_ = writer_db_->query_int("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").value_or(1);
+    if (opts_.registry) {
+        auto& reg = *opts_.registry;
+        appends_ = &prometheus::BuildCounter()
+                        .Name("vrnum_store_appends_total")
+                        .Help("Messages handed to the store, by result")
+                        .Register(reg);
+        batch_sizes_ = &prometheus::BuildHistogram()
+                            .Name("vrnum_store_batch_size")
+                            .Help("Items committed per write transaction")
+                            .Register(reg)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64,
+                                                                             128, 256, 512, 1024});
+        depth_ = &prometheus::BuildGauge()
+                      .Name("vrnum_store_queue_depth")
+                      .Help("Appends queued and not yet committed")
+                      .Register(reg)
+                      .Add({});
+    }
+    writer_ = std::thread([this] { writer_loop(); });
+}
+
+sqlite_store::~sqlite_store() {
+    close();
+}
+
+void sqlite_store::append(message m, append_handler done) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!closing_ && queued_appends_ < cfg_.queue_max) {
+            queue_.emplace_back(append_item{std::move(m), std::move(done)});
+            ++queued_appends_;
+            if (depth_) {
+                depth_->Set(static_cast<double>(queued_appends_));
+            }
+            wake_.notify_one();
+            return;
+        }
+    }
+    if (appends_) {
+        appends_->Add({{"result", "overloaded"}}).Increment();
+    }
+    done(make_error_code(closing_ ? errc::unavailable : errc::overloaded), {});
+}
+
+void sqlite_store::on_commit(commit_listener listener) {
+    std::lock_guard lock(mutex_);
+    listener_ = std::move(listener);
+}
+
+void sqlite_store::writer_loop() {
+    std::vector<item> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            wake_.wait(lock, [this] { return !queue_.empty() || closing_; });
+            if (queue_.empty()) {
+                return;  // closing and drained
+            }
+            // Everything that queued while the last commit ran goes into this one.
+            while (!queue_.empty() && batch.size() < cfg_.batch_max) {
+                if (std::holds_alternative<append_item>(queue_.front())) {
+                    --queued_appends_;
+                }
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+            if (depth_) {
+                depth_->Set(static_cast<double>(queued_appends_));
+            }
+        }
+        run_batch(batch);
+        batch.clear();
+    }
+}
+
+append_result sqlite_store::insert(const message& m, std::vector<stored_message>& stored) {
+    const std::int64_t id = next_id_;
+    auto& s = *insert_stmt_;
+    s.bind(1, id).bind(2, m.source).bind(3, m.provider_id);
+    s.bind_blob(4, keys_->seal(m.from, id, "sender")).bind(5, m.to);
+    s.bind_blob(6, keys_->seal(m.text, id, "body")).bind(7, m.sent_at).bind(8, m.received_at);
+    s.run();
+    if (writer_db_->changes() == 0) {
+        find_stmt_->bind(1, m.source).bind(2, m.provider_id);
+        std::int64_t existing = find_stmt_->step() ? find_stmt_->column_int(0) : 0;
+        find_stmt_->reset();
+        return {existing, true};
+    }
+    ++next_id_;
+    stored_message sm;
+    static_cast<message&>(sm) = m;
+    sm.id = id;
+    stored.push_back(std::move(sm));
+    return {id, false};
+}
+
+void sqlite_store::run_batch(std::vector<item>& batch) {
+    using boost::system::error_code;
+    std::vector<std::pair<error_code, append_result>> results(batch.size());
+    std::vector<stored_message> stored;
+    const std::int64_t first_id = next_id_;
+    error_code batch_ec;
+    try {
+        writer_db_->exec("BEGIN IMMEDIATE");
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            try {
+                if (auto* a = std::get_if<append_item>(&batch[i])) {
+                    results[i].second = insert(a->msg, stored);
+                } else {
+                    writer_db_->exec("SAVEPOINT job");
+                    try {
+                        std::get<job_item>(batch[i]).fn(*writer_db_);
+                        writer_db_->exec("RELEASE job");
+                    } catch (...) {
+                        writer_db_->exec("ROLLBACK TO job");
+                        writer_db_->exec("RELEASE job");
+                        throw;
+                    }
+                }
+            } catch (const std::exception& e) {
+                // One failing item fails alone; the rest of the batch commits.
+                results[i].first = make_error_code(errc::unavailable);
+                log_event(*opts_.logger, spdlog::level::err, "store write failed",
+                          {{"error", e.what()}});
+            }
+        }
+        writer_db_->exec("COMMIT");
+    } catch (const std::exception& e) {
+        log_event(*opts_.logger, spdlog::level::err, "store commit failed", {{"error", e.what()}});
+        try {
+            writer_db_->exec("ROLLBACK");
+        } catch (const std::exception&) {
+            // Already rolled back by SQLite.
+        }
+        batch_ec = make_error_code(errc::unavailable);
+        next_id_ = first_id;
+        stored.clear();
+    }
+    if (batch_sizes_) {
+        batch_sizes_->Observe(static_cast<double>(batch.size()));
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        error_code ec = batch_ec ? batch_ec : results[i].first;
+        if (auto* a = std::get_if<append_item>(&batch[i])) {
+            if (appends_) {
+                appends_
+                    ->Add({{"result", ec                            ? "failed"
+                                      : results[i].second.duplicate ? "duplicate"
+                                                                    : "stored"}})
+                    .Increment();
+            }
+            a->done(ec, results[i].second);
+        } else if (auto& done = std::get<job_item>(batch[i]).done) {
+            done(ec);
+        }
+    }
+    commit_listener listener;
+    {
+        std::lock_guard lock(mutex_);
+        listener = listener_;
+    }
+    if (listener && !stored.empty()) {
+        listener(stored);
+    }
+}
+
+boost::system::error_code sqlite_store::write_sync(std::function<void(connection&)> fn) {
+    std::promise<boost::system::error_code> result;
+    auto future = result.get_future();
+    {
+        std::lock_guard lock(mutex_);
+        if (closing_) {
+            return make_error_code(errc::unavailable);
+        }
+        queue_.emplace_back(job_item{
+            std::move(fn), [&result](boost::system::error_code ec) { result.set_value(ec); }});
+        wake_.notify_one();
+    }
+    return future.get();
+}
+
+std::size_t sqlite_store::purge_before(unix_ms cutoff, std::size_t batch) {
+    std::size_t total = 0;
+    for (;;) {
+        std::int64_t removed = 0;
+        auto ec = write_sync([&](connection& db) {
+            statement del(db,
+                          "DELETE FROM messages WHERE id IN (SELECT id FROM messages "
+                          "WHERE received_at < ?1 ORDER BY id LIMIT ?2)");
+            del.bind(1, cutoff).bind(2, static_cast<std::int64_t>(batch));
+            del.run();
+            removed = db.changes();
+        });
+        if (ec) {
+            throw std::runtime_error("purge failed: the store is unavailable");
+        }
+        total += static_cast<std::size_t>(removed);
+        if (static_cast<std::size_t>(removed) < batch) {
+            return total;
+        }
+    }
+}
+
+std::vector<stored_message> sqlite_store::list(const message_query& q) const {
+    std::unique_ptr<connection> db;
+    {
+        std::lock_guard lock(readers_mutex_);
+        if (!readers_.empty()) {
+            db = std::move(readers_.back());
+            readers_.pop_back();
+        }
+    }
+    if (!db) {
+        db = open_connection(cfg_, true);
+    }
+    std::vector<stored_message> out;
+    {
+        statement s(*db, list_sql);
+        s.bind(1, q.after_id);
+        q.source ? s.bind(2, *q.source) : s.bind_null(2);
+        q.to ? s.bind(3, *q.to) : s.bind_null(3);
+        s.bind(4, q.since);
+        s.bind(5, static_cast<std::int64_t>(q.limit));
+        while (s.step()) {
+            stored_message m;
+            m.id = s.column_int(0);
+            m.source = s.column_text(1);
+            m.provider_id = s.column_text(2);
+            auto from = keys_->open(s.column_blob(3), m.id, "sender");
+            auto text = keys_->open(s.column_blob(5), m.id, "body");
+            if (!from.has_value() || !text.has_value()) {
+                throw std::runtime_error("message " + std::to_string(m.id) +
+                                         " cannot be opened with the configured key");
+            }
+            m.from = std::move(*from);
+            m.to = s.column_text(4);
+            m.text = std::move(*text);
+            if (!s.column_is_null(6)) {
+                m.sent_at = s.column_int(6);
+            }
+            m.received_at = s.column_int(7);
+            out.push_back(std::move(m));
+        }
+    }
+    std::lock_guard lock(readers_mutex_);
+    readers_.push_back(std::move(db));
+    return out;
+}
+
+std::string sqlite_store::pragma(std::string_view name) {
+    // Names cannot be bound as parameters: only these few may be asked for.
+    static constexpr std::string_view allowed[] = {"journal_mode", "synchronous", "secure_delete",
+                                                   "foreign_keys", "busy_timeout"};
+    if (std::find(std::begin(allowed), std::end(allowed), name) == std::end(allowed)) {
+        throw std::invalid_argument("pragma not readable: " + std::string(name));
+    }
+    std::string value;
+    auto ec = write_sync(
+        [&](connection& db) { value = db.query_text("PRAGMA " + std::string(name)).value_or(""); });
+    if (ec) {
+        throw std::runtime_error("the store is unavailable");
+    }
+    return value;
+}
+
+std::size_t sqlite_store::queue_depth() const {
+    std::lock_guard lock(mutex_);
+    return queued_appends_;
+}
+
+void sqlite_store::close() {
+    {
+        std::lock_guard lock(mutex_);
+        if (closing_ && !writer_.joinable()) {
+            return;
+        }
+        closing_ = true;
+        wake_.notify_all();
+    }
+    if (writer_.joinable()) {
+        writer_.join();
+    }
+}
+
+}  // namespace detail
+
+std::shared_ptr<store> store::open(const store_config& cfg, options opts) {
+    if (!opts.logger) {
+        throw std::invalid_argument("store::open needs a logger");
+    }
+    std::filesystem::create_directories(std::filesystem::absolute(cfg.path).parent_path());
+    std::unique_ptr<detail::keyring> keys = [&] {
+        auto db = detail::sqlite_store::open_connection(cfg, false);
+        detail::apply_migrations(*db, detail::all_migrations(opts.migrations));
+        return detail::load_keys(cfg, *db);
+    }();
+    return std::make_shared<detail::sqlite_store>(cfg, std::move(opts), std::move(keys));
+}
+
+int store::migrate(const store_config& cfg, const std::vector<migration>& extra) {
+    std::filesystem::create_directories(std::filesystem::absolute(cfg.path).parent_path());
+    auto db = detail::sqlite_store::open_connection(cfg, false);
+    return detail::apply_migrations(*db, detail::all_migrations(extra));
+}
+
+}  // namespace vrnum

@@ -1,0 +1,85 @@
+#pragma once
+// The SQLite implementation of vrnum::store: a bounded queue drained by one writer thread
+// into group commits, and a small pool of read connections.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include <vrnum/store.hpp>
+
+#include "crypto/seal.hpp"
+#include "store/sqlite.hpp"
+
+namespace prometheus {
+template <class T>
+class Family;
+class Gauge;
+class Histogram;
+class Counter;
+}  // namespace prometheus
+
+namespace vrnum::detail {
+
+class sqlite_store final : public store {
+  public:
+    sqlite_store(const store_config& cfg, options opts, std::unique_ptr<keyring> keys);
+    ~sqlite_store() override;
+
+    void append(message m, append_handler done) override;
+    void on_commit(commit_listener listener) override;
+    std::size_t purge_before(unix_ms cutoff, std::size_t batch) override;
+    std::vector<stored_message> list(const message_query& q) const override;
+    std::string pragma(std::string_view name) override;
+    std::size_t queue_depth() const override;
+    void close() override;
+
+    /// Opens a connection with the store's settings (WAL, synchronous, secure_delete).
+    static std::unique_ptr<connection> open_connection(const store_config& cfg, bool read_only);
+
+  private:
+    struct append_item {
+        message msg;
+        append_handler done;
+    };
+    // Work for the writer other than an append: runs inside a batch, under a savepoint.
+    struct job_item {
+        std::function<void(connection&)> fn;
+        std::function<void(boost::system::error_code)> done;
+    };
+    using item = std::variant<append_item, job_item>;
+
+    void writer_loop();
+    void run_batch(std::vector<item>& batch);
+    append_result insert(const message& m, std::vector<stored_message>& stored);
+    /// Runs `fn` on the writer thread and waits for it.
+    boost::system::error_code write_sync(std::function<void(connection&)> fn);
+
+    store_config cfg_;
+    options opts_;
+    std::unique_ptr<keyring> keys_;
+    std::unique_ptr<connection> writer_db_;
+    std::unique_ptr<statement> insert_stmt_;
+    std::unique_ptr<statement> find_stmt_;
+    std::int64_t next_id_ = 1;
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<item> queue_;
+    std::size_t queued_appends_ = 0;
+    bool closing_ = false;
+    commit_listener listener_;
+    std::thread writer_;
+
+    mutable std::mutex readers_mutex_;
+    mutable std::vector<std::unique_ptr<connection>> readers_;
+
+    prometheus::Family<prometheus::Counter>* appends_ = nullptr;
+    prometheus::Histogram* batch_sizes_ = nullptr;
+    prometheus::Gauge* depth_ = nullptr;
+};
+
+}  // namespace vrnum::detail

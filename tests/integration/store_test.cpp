@@ -1,0 +1,361 @@
+// The message store on a real SQLite file: durability settings, exactly-once appends,
+// sealing at rest, group commit under concurrency, overload, purge, catch-up.
+
+#include <atomic>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/null_sink.h>
+
+#include <vrnum/error.hpp>
+#include <vrnum/store.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using vrnum::append_result;
+using vrnum::message;
+using vrnum::store;
+using vrnum::test::temp_dir;
+
+std::shared_ptr<spdlog::logger> quiet_logger() {
+    return std::make_shared<spdlog::logger>("store-test",
+                                            std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+vrnum::store_config config_in(const temp_dir& dir) {
+    vrnum::store_config c;
+    c.path = dir.path() / "var/vrnum.db";
+    c.key_file = dir.path() / "var/master.key";
+    return c;
+}
+
+std::shared_ptr<store> open_store(const vrnum::store_config& c) {
+    return store::open(c, {.logger = quiet_logger()});
+}
+
+message make_message(std::string id, std::string text = "hello",
+                     std::string from = "+447700900001") {
+    message m;
+    m.source = "demo";
+    m.provider_id = std::move(id);
+    m.from = std::move(from);
+    m.to = "+37255500001";
+    m.text = std::move(text);
+    m.received_at = 1'700'000'000'000;
+    return m;
+}
+
+// Appends and waits for the commit.
+std::pair<boost::system::error_code, append_result> append_sync(store& s, message m) {
+    std::promise<std::pair<boost::system::error_code, append_result>> p;
+    auto f = p.get_future();
+    s.append(std::move(m), [&p](boost::system::error_code ec, append_result r) {
+        p.set_value({ec, r});
+    });
+    return f.get();
+}
+
+std::string file_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+TEST(store, runs_in_wal_mode_with_full_sync) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    EXPECT_EQ(s->pragma("journal_mode"), "wal");
+    EXPECT_EQ(s->pragma("synchronous"), "2");  // FULL
+    EXPECT_EQ(s->pragma("secure_delete"), "1");
+    EXPECT_THROW(s->pragma("table_info(messages)"), std::invalid_argument);
+
+    auto cfg = config_in(dir);
+    cfg.path = dir.path() / "normal.db";
+    cfg.synchronous = vrnum::sync_mode::normal;
+    EXPECT_EQ(open_store(cfg)->pragma("synchronous"), "1");
+}
+
+TEST(store, text_comes_back_byte_exact_after_reopen) {
+    temp_dir dir;
+    const std::string text =
+        "Код 123456 \xF0\x9F\x94\x90 رمز التحقق \"quoted\" 'single'\nline two\r\n\ttab \\ end";
+    {
+        auto s = open_store(config_in(dir));
+        auto [ec, r] = append_sync(*s, make_message("m1", text, "Google"));
+        ASSERT_FALSE(ec) << ec.message();
+        EXPECT_FALSE(r.duplicate);
+        EXPECT_GT(r.id, 0);
+    }
+    auto s = open_store(config_in(dir));
+    auto all = s->messages_after(0, 10);
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].text, text);
+    EXPECT_EQ(all[0].from, "Google");
+    EXPECT_EQ(all[0].to, "+37255500001");
+    EXPECT_EQ(all[0].provider_id, "m1");
+    EXPECT_EQ(all[0].received_at, 1'700'000'000'000);
+}
+
+TEST(store, sender_and_text_are_sealed_at_rest) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    const std::string canary_text = "CANARY-TEXT-8d1f0c";
+    const std::string canary_sender = "CANARY-SENDER-77ab";
+    auto s = open_store(cfg);
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_FALSE(
+            append_sync(*s, make_message("c" + std::to_string(i),
+                                         canary_text + "-" + std::to_string(i), canary_sender))
+                .first);
+    }
+    // Before and after a checkpoint: the WAL and the main file.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const auto& e : fs::directory_iterator(cfg.path.parent_path())) {
+            std::string bytes = file_bytes(e.path());
+            EXPECT_EQ(bytes.find(canary_text), std::string::npos) << e.path();
+            EXPECT_EQ(bytes.find(canary_sender), std::string::npos) << e.path();
+        }
+        s->close();
+        s = open_store(cfg);
+    }
+    EXPECT_EQ(s->messages_after(0, 100).size(), 20u);
+}
+
+TEST(store, a_retry_is_a_success_and_no_second_row) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    auto first = append_sync(*s, make_message("dup"));
+    auto again = append_sync(*s, make_message("dup", "different text"));
+    ASSERT_FALSE(first.first);
+    ASSERT_FALSE(again.first);
+    EXPECT_FALSE(first.second.duplicate);
+    EXPECT_TRUE(again.second.duplicate);
+    EXPECT_EQ(again.second.id, first.second.id);
+    auto other_source = make_message("dup");
+    other_source.source = "other";
+    EXPECT_FALSE(append_sync(*s, other_source).second.duplicate);
+    auto all = s->messages_after(0, 10);
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].text, "hello");
+}
+
+TEST(store, duplicate_storm_stores_each_message_once) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    constexpr int messages = 5000;
+    std::atomic<int> pending{messages * 3};
+    std::atomic<int> failed{0};
+    std::atomic<int> fresh{0};
+    std::promise<void> all_done;
+    auto on_done = [&](boost::system::error_code ec, append_result r) {
+        if (ec) {
+            ++failed;
+        } else if (!r.duplicate) {
+            ++fresh;
+        }
+        if (--pending == 0) {
+            all_done.set_value();
+        }
+    };
+    std::vector<std::thread> senders;
+    for (int t = 0; t < 3; ++t) {
+        senders.emplace_back([&] {
+            for (int i = 0; i < messages; ++i) {
+                s->append(make_message("storm-" + std::to_string(i)), on_done);
+            }
+        });
+    }
+    for (auto& t : senders) {
+        t.join();
+    }
+    ASSERT_EQ(all_done.get_future().wait_for(std::chrono::seconds(120)), std::future_status::ready);
+    EXPECT_EQ(failed.load(), 0);
+    EXPECT_EQ(fresh.load(), messages);
+    std::size_t rows = 0;
+    std::int64_t cursor = 0;
+    for (;;) {
+        auto page = s->messages_after(cursor, 1000);
+        if (page.empty()) {
+            break;
+        }
+        rows += page.size();
+        cursor = page.back().id;
+    }
+    EXPECT_EQ(rows, static_cast<std::size_t>(messages));
+}
+
+TEST(store, a_full_queue_answers_overloaded_at_once) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.queue_max = 1;
+    cfg.batch_max = 1;
+    auto s = open_store(cfg);
+    constexpr int n = 2000;
+    std::atomic<int> pending{n};
+    std::atomic<int> overloaded{0};
+    std::atomic<int> stored{0};
+    std::promise<void> done;
+    for (int i = 0; i < n; ++i) {
+        s->append(make_message("q" + std::to_string(i)),
+                  [&](boost::system::error_code ec, append_result) {
+                      if (ec == vrnum::errc::overloaded) {
+                          ++overloaded;
+                      } else if (!ec) {
+                          ++stored;
+                      }
+                      if (--pending == 0) {
+                          done.set_value();
+                      }
+                  });
+    }
+    ASSERT_EQ(done.get_future().wait_for(std::chrono::seconds(120)), std::future_status::ready);
+    EXPECT_GT(overloaded.load(), 0);
+    EXPECT_EQ(overloaded.load() + stored.load(), n);
+    EXPECT_EQ(s->messages_after(0, n).size(), static_cast<std::size_t>(stored.load()));
+}
+
+TEST(store, closed_store_refuses_appends) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    s->close();
+    EXPECT_EQ(append_sync(*s, make_message("late")).first, vrnum::errc::unavailable);
+}
+
+TEST(store, commit_listener_sees_new_messages_only) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    std::mutex m;
+    std::vector<std::string> seen;
+    s->on_commit([&](const std::vector<vrnum::stored_message>& batch) {
+        std::lock_guard lock(m);
+        for (const auto& msg : batch) {
+            seen.push_back(msg.provider_id);
+        }
+    });
+    append_sync(*s, make_message("a"));
+    append_sync(*s, make_message("a"));
+    append_sync(*s, make_message("b"));
+    std::lock_guard lock(m);
+    EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(store, refuses_to_start_without_its_key) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    {
+        auto s = open_store(cfg);
+        ASSERT_FALSE(append_sync(*s, make_message("k")).first);
+    }
+    fs::path saved = dir.path() / "saved.key";
+    fs::rename(cfg.key_file, saved);
+    try {
+        open_store(cfg);
+        FAIL() << "opened without the key";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("key file"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(cfg.key_file));  // not silently replaced
+    // Another key does not open the rows either.
+    auto other = config_in(dir);
+    other.key_file = dir.path() / "other.key";
+    other.path = dir.path() / "fresh.db";
+    open_store(other).reset();
+    cfg.key_file = other.key_file;
+    EXPECT_THROW(open_store(cfg), std::runtime_error);
+    // With its own key back, everything is there.
+    cfg.key_file = saved;
+    EXPECT_EQ(open_store(cfg)->messages_after(0, 10).size(), 1u);
+}
+
+TEST(store, purge_removes_old_rows_while_appends_continue) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    constexpr int old_rows = 100000;
+    std::atomic<int> pending{old_rows};
+    std::promise<void> filled;
+    for (int i = 0; i < old_rows; ++i) {
+        auto m = make_message("old-" + std::to_string(i));
+        m.received_at = 1000 + i;
+        s->append(std::move(m), [&](boost::system::error_code ec, append_result) {
+            EXPECT_FALSE(ec);
+            if (--pending == 0) {
+                filled.set_value();
+            }
+        });
+        if (s->queue_depth() > 50000) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));  // stay under queue_max
+        }
+    }
+    ASSERT_EQ(filled.get_future().wait_for(std::chrono::seconds(300)), std::future_status::ready);
+
+    std::atomic<bool> purging{true};
+    std::atomic<int> fresh_ok{0};
+    std::thread writer([&] {
+        for (int i = 0; purging && i < 100000; ++i) {
+            auto r = append_sync(*s, make_message("new-" + std::to_string(i)));
+            if (!r.first) {
+                ++fresh_ok;
+            }
+        }
+    });
+    while (fresh_ok.load() == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const int before = fresh_ok.load();
+    std::size_t removed = s->purge_before(1000 + old_rows, 500);
+    const int after = fresh_ok.load();
+    purging = false;
+    writer.join();
+    EXPECT_EQ(removed, static_cast<std::size_t>(old_rows));
+    EXPECT_GT(after, before);  // appends were answered while the purge ran
+    auto left = s->messages_after(0, 1000000);
+    EXPECT_EQ(left.size(), static_cast<std::size_t>(fresh_ok.load()));
+    for (const auto& m : left) {
+        EXPECT_EQ(m.provider_id.rfind("new-", 0), 0u);
+    }
+}
+
+TEST(store, messages_after_pages_by_cursor_and_filters) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    for (int i = 0; i < 10; ++i) {
+        auto m = make_message("p" + std::to_string(i));
+        m.to = i % 2 ? "+37255500001" : "+37255500002";
+        m.received_at = 1000 * i;
+        append_sync(*s, m);
+    }
+    auto first = s->messages_after(0, 4);
+    ASSERT_EQ(first.size(), 4u);
+    auto rest = s->messages_after(first.back().id, 100);
+    ASSERT_EQ(rest.size(), 6u);
+    EXPECT_EQ(rest.front().provider_id, "p4");
+    vrnum::message_query q;
+    q.to = "+37255500002";
+    q.since = 4000;
+    auto filtered = s->list(q);
+    ASSERT_EQ(filtered.size(), 3u);  // p4, p6, p8
+    EXPECT_EQ(filtered[0].provider_id, "p4");
+}
+
+TEST(store, migrations_are_numbered_and_applied_once) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    std::vector<vrnum::migration> extra = {
+        {"accounts", 1, "CREATE TABLE accounts_demo (id INTEGER PRIMARY KEY)"},
+        {"accounts", 2, "ALTER TABLE accounts_demo ADD COLUMN name TEXT"},
+    };
+    EXPECT_EQ(store::migrate(cfg, extra), 3);  // gateway 1 + accounts 1, 2
+    EXPECT_EQ(store::migrate(cfg, extra), 0);
+    extra.push_back({"accounts", 4, "SELECT 1"});
+    EXPECT_THROW(store::migrate(cfg, extra), std::runtime_error);
+}
+
+}  // namespace
