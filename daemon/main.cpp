@@ -15,6 +15,7 @@
 #include <vrnum/log.hpp>
 #include <vrnum/version.hpp>
 
+#include "cli/simulate.hpp"
 #include "cli/store_commands.hpp"
 #include "config/daemon_config.hpp"
 
@@ -123,6 +124,15 @@ int main(int argc, char** argv) {
     list_cmd->add_option("--to", list_opts.to, "only messages to this number");
     list_cmd->add_option("--since", list_opts.since, "only messages received since (RFC 3339)");
     list_cmd->add_flag("--json", list_opts.json, "one JSON object a line");
+    CLI::App* simulate_cmd = command(
+        app, "simulate", "post correctly signed demo webhooks to the running daemon", config_path);
+    vrnumd::simulate_options sim_opts;
+    simulate_cmd->add_option("--source", sim_opts.source, "a configured source id")->required();
+    simulate_cmd->add_option("--count", sim_opts.count, "how many messages")
+        ->check(CLI::Range(1U, 100000U))
+        ->capture_default_str();
+    simulate_cmd->add_option("--address", sim_opts.address,
+                             "HOST:PORT to post to (default: server.listen)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -150,6 +160,9 @@ int main(int argc, char** argv) {
         }
         if (purge_cmd->parsed()) {
             return vrnumd::run_purge(cfg, std::cout);
+        }
+        if (simulate_cmd->parsed()) {
+            return vrnumd::run_simulate(cfg, sim_opts, std::cout, std::cerr);
         }
         if (list_cmd->parsed()) {
             return vrnumd::run_messages_list(cfg, list_opts, std::cout, std::cerr);

@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <vrnum/config.hpp>
@@ -19,6 +22,14 @@ namespace vrnum {
 struct parsed_request {
     /// Messages to store (none for events that carry no SMS, e.g. a delivery receipt).
     std::vector<message> messages;
+};
+
+/// A request as a provider of some kind would send it (for `vrnumd simulate` and tests).
+struct outgoing_request {
+    std::string method = "POST";
+    std::string target;  ///< origin-form, e.g. `/webhooks/demo`
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
 };
 
 /// One configured source. Immutable after construction; safe to use from many threads.
@@ -36,6 +47,14 @@ class source {
     /// required field missing) or the normalised messages, `received_at` set to `now`.
     virtual result<parsed_request> parse(const request_view& req,
                                          std::chrono::system_clock::time_point now) const = 0;
+    /// A correctly signed webhook carrying `m`, as this source's provider would post it to
+    /// `/webhooks/<id>`; nullopt when the kind cannot produce one.
+    virtual std::optional<outgoing_request> demo_request(
+        const message& m, std::chrono::system_clock::time_point now) const {
+        (void)m;
+        (void)now;
+        return std::nullopt;
+    }
 };
 
 /// Builds the source a configuration entry describes; throws config_error-free

@@ -289,22 +289,31 @@ bool hmac_source::timestamp_ok(std::string_view ts,
     return skew <= tolerance_.count();
 }
 
-bool hmac_source::matches(const mac_ctx_ptr& key, std::string_view ts, std::string_view body,
-                          std::string_view expected, bool& failed) const {
+std::optional<std::string> hmac_source::digest(const mac_ctx_ptr& key, std::string_view ts,
+                                               std::string_view body) const {
     mac_ctx_ptr ctx(EVP_MAC_CTX_dup(key.get()));
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     std::size_t len = 0;
     auto update = [&](std::string_view part) {
         return EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
                               part.size()) == 1;
     };
     bool ok = ctx && (timestamp_header_.empty() || (update(ts) && update("."))) && update(body) &&
-              EVP_MAC_final(ctx.get(), digest.data(), &len, digest.size()) == 1;
-    if (!ok || len != expected.size()) {
-        failed = failed || !ok;
+              EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) == 1;
+    if (!ok) {
+        return std::nullopt;
+    }
+    return std::string(reinterpret_cast<const char*>(out.data()), len);
+}
+
+bool hmac_source::matches(const mac_ctx_ptr& key, std::string_view ts, std::string_view body,
+                          std::string_view expected, bool& failed) const {
+    auto d = digest(key, ts, body);
+    if (!d || d->size() != expected.size()) {
+        failed = failed || !d;
         return false;
     }
-    return CRYPTO_memcmp(digest.data(), expected.data(), len) == 0;
+    return CRYPTO_memcmp(d->data(), expected.data(), d->size()) == 0;
 }
 
 boost::system::error_code hmac_source::verify(const request_view& req, std::string_view,

@@ -69,6 +69,10 @@ class hmac_source final : public source {
     /// One message, or `errc::malformed`.
     result<parsed_request> parse(const request_view& req,
                                  std::chrono::system_clock::time_point now) const override;
+    /// `m` as a JSON body at the configured pointers, signed with the first secret
+    /// (defined in hmac_demo.cpp, outside the fuzzed parsers).
+    std::optional<outgoing_request> demo_request(
+        const message& m, std::chrono::system_clock::time_point now) const override;
 
   private:
     /// Frees a pre-keyed context.
@@ -80,6 +84,9 @@ class hmac_source final : public source {
     bool timestamp_ok(std::string_view ts, std::chrono::system_clock::time_point now) const;
     bool matches(const mac_ctx_ptr& key, std::string_view ts, std::string_view body,
                  std::string_view expected, bool& failed) const;
+    /// The raw HMAC over `"<ts>.<body>"` (or `body`), or nullopt if OpenSSL fails.
+    std::optional<std::string> digest(const mac_ctx_ptr& key, std::string_view ts,
+                                      std::string_view body) const;
 
     std::string id_;
     std::string header_;

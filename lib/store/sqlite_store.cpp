@@ -225,6 +225,15 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     if (batch_sizes_) {
         batch_sizes_->Observe(static_cast<double>(batch.size()));
     }
+    // Listeners first: whoever got an answer can rely on the fan-out having begun.
+    commit_listener listener;
+    {
+        std::lock_guard lock(mutex_);
+        listener = listener_;
+    }
+    if (listener && !stored.empty()) {
+        listener(stored);
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
         error_code ec = batch_ec ? batch_ec : results[i].first;
         if (auto* a = std::get_if<append_item>(&batch[i])) {
@@ -239,14 +248,6 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
         } else if (auto& done = std::get<job_item>(batch[i]).done) {
             done(ec);
         }
-    }
-    commit_listener listener;
-    {
-        std::lock_guard lock(mutex_);
-        listener = listener_;
-    }
-    if (listener && !stored.empty()) {
-        listener(stored);
     }
 }
 

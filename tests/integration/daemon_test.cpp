@@ -176,3 +176,33 @@ TEST(vrnumd_serve, a_taken_port_is_a_clear_failure) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(vrnumd_simulate, posts_signed_messages_that_land_once_each) {
+    temp_dir dir;
+    auto file = dir.write("vrnum.yaml", minimal_config);
+    child_process p({vrnumd_path(), "serve", "-c", file.string()});
+    std::string address = vrnum::test::start_daemon(p);
+    ASSERT_FALSE(address.empty());
+    auto sim = run({vrnumd_path(), "simulate", "-c", file.string(), "--source", "demo", "--count",
+                    "3", "--address", address});
+    EXPECT_EQ(sim.exit_code, 0) << sim.out << sim.err;
+    EXPECT_NE(sim.out.find("3 of 3 accepted"), std::string::npos) << sim.out;
+    auto unknown = run(
+        {vrnumd_path(), "simulate", "-c", file.string(), "--source", "nope", "--address", address});
+    EXPECT_EQ(unknown.exit_code, 1);
+    // Listed while the daemon runs (a second process reads the same store).
+    auto list = run({vrnumd_path(), "messages", "list", "-c", file.string(), "--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 3) << list.out;
+    EXPECT_NE(list.out.find("Your demo code is"), std::string::npos);
+    p.signal(SIGTERM);
+    EXPECT_EQ(p.wait(std::chrono::seconds(30)), 0);
+    auto purge = run({vrnumd_path(), "purge", "-c", file.string()});
+    EXPECT_EQ(purge.exit_code, 0);
+    EXPECT_NE(purge.out.find("purged 0 messages older than 30 days"), std::string::npos)
+        << purge.out;
+}
+
+}  // namespace

@@ -523,4 +523,38 @@ TEST(hmac_parse, verify_then_parse_roundtrip) {
     EXPECT_EQ(r->messages[0].text, "hi");
 }
 
+TEST(hmac_source, demo_request_verifies_and_parses_back) {
+    for (std::string encoding : {"hex", "base64"}) {
+        auto cfg = make_config({"first", "second"});
+        cfg.encoding = encoding;
+        cfg.prefix = "sha256=";
+        cfg.timestamp_header = "X-Timestamp";
+        cfg.fields = {"/data/id", "/data/from", "/data/to", "/data/payload/text", ""};
+        hmac_source src(cfg);
+        vrnum::message m;
+        m.provider_id = "demo-1";
+        m.from = "+447700900001";
+        m.to = "+37255500001";
+        m.text = "Код \"1\"\n\xF0\x9F\x94\x90";
+        auto out = src.demo_request(m, now);
+        ASSERT_TRUE(out);
+        EXPECT_EQ(out->target, "/webhooks/ys");
+        request_view req = make_request(out->body, {});
+        for (const auto& [n, v] : out->headers) {
+            req.headers.emplace_back(n, v);
+        }
+        EXPECT_EQ(src.verify(req, "", now), ok) << encoding;
+        // The signature is made with the first secret: a source with only it verifies too.
+        auto first_only = cfg;
+        first_only.secrets = {"first"};
+        EXPECT_EQ(hmac_source(first_only).verify(req, "", now), ok);
+        auto parsed = src.parse(req, now);
+        ASSERT_TRUE(parsed.has_value());
+        ASSERT_EQ(parsed->messages.size(), 1u);
+        EXPECT_EQ(parsed->messages[0].text, m.text);
+        EXPECT_EQ(parsed->messages[0].provider_id, "demo-1");
+        EXPECT_EQ(parsed->messages[0].from, m.from);
+    }
+}
+
 }  // namespace

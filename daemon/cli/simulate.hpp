@@ -1,0 +1,22 @@
+#pragma once
+// `vrnumd simulate`: posts correctly signed demo webhooks to a running daemon.
+
+#include <iosfwd>
+#include <string>
+
+#include "config/daemon_config.hpp"
+
+namespace vrnumd {
+
+struct simulate_options {
+    std::string source;  ///< a configured source id
+    unsigned count = 1;
+    std::string address;  ///< HOST:PORT to post to; empty = server.listen
+};
+
+/// Sends `count` demo messages as that source's provider would; prints one line each.
+/// Returns 0 when every one was accepted, 1 otherwise.
+int run_simulate(const daemon_config& cfg, const simulate_options& opts, std::ostream& out,
+                 std::ostream& err);
+
+}  // namespace vrnumd
