@@ -110,8 +110,10 @@ sqlite_store::~sqlite_store() {
 }
 
 void sqlite_store::append(message m, append_handler done) {
+    bool closed = false;
     {
         std::lock_guard lock(mutex_);
+        closed = closing_;
         if (!closing_ && queued_appends_ < cfg_.queue_max) {
             queue_.emplace_back(append_item{std::move(m), std::move(done)});
             ++queued_appends_;
@@ -123,9 +125,9 @@ void sqlite_store::append(message m, append_handler done) {
         }
     }
     if (appends_) {
-        appends_->Add({{"result", "overloaded"}}).Increment();
+        appends_->Add({{"result", closed ? "unavailable" : "overloaded"}}).Increment();
     }
-    done(make_error_code(closing_ ? errc::unavailable : errc::overloaded), {});
+    done(make_error_code(closed ? errc::unavailable : errc::overloaded), {});
 }
 
 void sqlite_store::on_commit(commit_listener listener) {
