@@ -34,6 +34,9 @@ constexpr std::array<entry, 19> table{{
 }};
 
 const entry* find(const boost::system::error_code& ec) noexcept {
+    if (ec.category() == verify_category()) {
+        return &table[static_cast<std::size_t>(errc::bad_signature)];
+    }
     if (ec.category() != vrnum_category()) {
         return nullptr;
     }
@@ -50,10 +53,31 @@ class category final : public boost::system::error_category {
     }
 };
 
+class verify_category_impl final : public boost::system::error_category {
+  public:
+    const char* name() const noexcept override { return "vrnum.verify"; }
+    std::string message(int ev) const override {
+        switch (static_cast<verify_error>(ev)) {
+            case verify_error::missing:
+                return "missing";
+            case verify_error::mismatch:
+                return "mismatch";
+            case verify_error::stale:
+                return "stale";
+        }
+        return "unknown";
+    }
+};
+
 }  // namespace
 
 const boost::system::error_category& vrnum_category() noexcept {
     static const category instance;
+    return instance;
+}
+
+const boost::system::error_category& verify_category() noexcept {
+    static const verify_category_impl instance;
     return instance;
 }
 

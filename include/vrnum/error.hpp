@@ -32,6 +32,14 @@ enum class errc {
     unavailable,             ///< 503
 };
 
+/// Why a source refused a webhook's signature. Each is answered 401 `bad_signature`; the
+/// reason only tells metrics and the log which one it was.
+enum class verify_error {
+    missing = 1,  ///< no signature (or no timestamp where the scheme needs one)
+    mismatch,     ///< present but wrong: another key, a changed body, a malformed value
+    stale,        ///< the timestamp is outside the source's tolerance (old or future)
+};
+
 /// The category of `errc`; `message()` is the wire code (`bad_signature`).
 const boost::system::error_category& vrnum_category() noexcept;
 
@@ -40,17 +48,28 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), vrnum_category()};
 }
 
+/// The category of `verify_error`; `message()` is `missing`, `mismatch` or `stale`.
+const boost::system::error_category& verify_category() noexcept;
+
+/// Makes `verify_error` usable as a `boost::system::error_code`.
+inline boost::system::error_code make_error_code(verify_error e) noexcept {
+    return {static_cast<int>(e), verify_category()};
+}
+
 /// A value or an error code.
 template <class T>
 using result = boost::system::result<T, boost::system::error_code>;
 
-/// The HTTP status for an error (500 for codes of other categories).
+/// The HTTP status for an error (401 for any `verify_error`, 500 for other categories).
 unsigned to_http_status(const boost::system::error_code& ec) noexcept;
 
-/// The `error` string of a JSON error body (`internal` for codes of other categories).
+/// The `error` string of a JSON error body (`bad_signature` for any `verify_error`,
+/// `internal` for codes of other categories).
 std::string_view to_wire_code(const boost::system::error_code& ec) noexcept;
 
 }  // namespace vrnum
 
 template <>
 struct boost::system::is_error_code_enum<vrnum::errc> : std::true_type {};
+template <>
+struct boost::system::is_error_code_enum<vrnum::verify_error> : std::true_type {};

@@ -76,6 +76,10 @@ struct route {
     std::string method;
     std::string pattern;
     handler fn;
+    /// Optional: told when the server answers a request for this route itself, before `fn`
+    /// runs (`errc::too_large` for a body over `max_body_bytes`, `errc::malformed` for a
+    /// broken body); for the route owner's metrics. Runs on the connection's executor.
+    std::function<void(const boost::system::error_code&)> refused;
 };
 
 }  // namespace vrnum::http

@@ -38,15 +38,22 @@ class source {
     virtual ~source() = default;
     /// The configured id.
     virtual std::string_view id() const noexcept = 0;
-    /// `errc::bad_signature` when the signature is missing, wrong or stale; success
-    /// otherwise. Compares in constant time over the raw bytes; `base_url` is the public
-    /// base URL for schemes that sign the URL; `now` is the clock to check timestamps with.
+    /// Success, or the `verify_error` saying why the signature is refused (`missing`,
+    /// `mismatch`, `stale`; each answered 401 `bad_signature`). Compares in constant time over the
+    /// raw bytes; `base_url` is the public base URL for schemes that sign the URL; `now` is the
+    /// clock to check timestamps with.
     virtual boost::system::error_code verify(const request_view& req, std::string_view base_url,
                                              std::chrono::system_clock::time_point now) const = 0;
     /// Parses a verified request: `errc::malformed` (bad JSON or form, invalid UTF-8, a
     /// required field missing) or the normalised messages, `received_at` set to `now`.
     virtual result<parsed_request> parse(const request_view& req,
                                          std::chrono::system_clock::time_point now) const = 0;
+    /// Whether this source reads a body of this `Content-Type` (the header's whole value,
+    /// empty when absent); a request it does not take is answered 415 after verification.
+    virtual bool accepts_content_type(std::string_view content_type) const noexcept {
+        (void)content_type;
+        return true;
+    }
     /// A correctly signed webhook carrying `m`, as this source's provider would post it to
     /// `/webhooks/<id>`; nullopt when the kind cannot produce one.
     virtual std::optional<outgoing_request> demo_request(

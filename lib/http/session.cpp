@@ -206,12 +206,10 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
 
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(ctx_.cfg.max_header_bytes));
-    parser.body_limit(ctx_.cfg.max_body_bytes);
+    // The body's size is checked once the route is known (its owner counts refusals).
+    parser.body_limit(boost::none);
     beast::error_code ec;
     auto used = parser.put(net::buffer(buffer_.data().data(), scan.length), ec);
-    if (ec == bhttp::error::body_limit) {
-        co_return co_await fail(ex, errc::too_large, "request body too large");
-    }
     if (ec == bhttp::error::header_limit) {
         co_return co_await fail(ex, errc::headers_too_large, "request headers too large");
     }
@@ -259,6 +257,16 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
                                 !has_body);
     }
     ex.route = match.route->pattern;
+    auto refuse = [&](errc code) {
+        if (match.route->refused) {
+            match.route->refused(make_error_code(code));
+        }
+    };
+    if (parser.content_length().value_or(0) > ctx_.cfg.max_body_bytes) {
+        refuse(errc::too_large);
+        co_return co_await fail(ex, errc::too_large, "request body too large");
+    }
+    parser.body_limit(ctx_.cfg.max_body_bytes);  // a chunked body, as it arrives
 
     const auto fields_in_head = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
     if (has_body) {
@@ -272,6 +280,7 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
         lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.body_timeout_seconds));
         auto [rec, rn] = co_await bhttp::async_read(stream_, buffer_, parser, tuple_awaitable);
         if (rec == bhttp::error::body_limit) {
+            refuse(errc::too_large);
             co_return co_await fail(ex, errc::too_large, "request body too large");
         }
         if (rec == beast::error::timeout || rec == net::error::operation_aborted ||
@@ -280,6 +289,7 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
             co_return next::close_now;
         }
         if (rec) {
+            refuse(errc::malformed);
             co_return co_await fail(ex, errc::malformed, "malformed request body");
         }
         // Beast merges chunked trailer fields into the head; RFC 9110 §6.5.1 forbids that,

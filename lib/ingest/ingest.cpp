@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 
 #include <vrnum/error.hpp>
+#include <vrnum/time.hpp>
 
 #include "log/json_log.hpp"
 
@@ -29,76 +30,112 @@ bool log_limiter::allow(std::uint64_t& suppressed) {
     return true;
 }
 
+namespace {
+
+// In the order of ingest::outcome.
+constexpr std::array<std::string_view, 9> outcome_names{
+    "accepted",   "duplicate", "bad_signature",          "stale",
+    "malformed",  "too_large", "unsupported_media_type", "overloaded",
+    "unavailable"};
+
+}  // namespace
+
 ingest::ingest(std::vector<std::unique_ptr<source>> sources, std::shared_ptr<store> st,
                std::shared_ptr<spdlog::logger> log, prometheus::Registry& registry)
-    : sources_(std::move(sources)),
-      store_(std::move(st)),
-      log_(std::move(log)),
-      outcomes_(prometheus::BuildCounter()
-                    .Name("vrnum_webhooks_total")
-                    .Help("Webhooks by source and outcome (accepted, duplicate, or the reason "
-                          "they were refused)")
-                    .Register(registry)),
-      latency_(prometheus::BuildHistogram()
-                   .Name("vrnum_message_commit_latency_seconds")
-                   .Help("From the provider's timestamp to the commit, by source")
-                   .Register(registry)) {}
+    : sources_(std::move(sources)), store_(std::move(st)), log_(std::move(log)) {
+    auto& outcomes = prometheus::BuildCounter()
+                         .Name("vrnum_webhooks_total")
+                         .Help(
+                             "Webhooks by source and outcome (accepted, duplicate, or the "
+                             "reason they were refused)")
+                         .Register(registry);
+    auto& latency = prometheus::BuildHistogram()
+                        .Name("vrnum_message_commit_latency_seconds")
+                        .Help("From the provider's timestamp to the commit, by source")
+                        .Register(registry);
+    static const prometheus::Histogram::BucketBoundaries buckets{0.01, 0.05, 0.1, 0.5, 1,   5,
+                                                                 10,   30,   60,  300, 3600};
+    static_assert(outcome_names.size() == outcome_count);
+    for (const auto& src : sources_) {
+        std::string id(src->id());
+        source_metrics m;
+        for (std::size_t o = 0; o < outcome_count; ++o) {
+            m.outcomes[o] =
+                &outcomes.Add({{"source", id}, {"outcome", std::string(outcome_names[o])}});
+        }
+        m.latency = &latency.Add({{"source", id}}, buckets);
+        metrics_.push_back(m);
+    }
+}
 
 std::vector<http::route> ingest::routes() {
     std::vector<http::route> out;
-    for (const auto& s : sources_) {
-        const source* src = s.get();
-        out.push_back({"POST", "/webhooks/" + std::string(src->id()),
-                       [this, src](http::request& req) { return handle(*src, req.view()); }});
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        http::route r{"POST", "/webhooks/" + std::string(sources_[i]->id()),
+                      [this, i](http::request& req) { return handle(i, req.view()); }};
+        r.refused = [this, i](const boost::system::error_code& ec) {
+            refused(i, ec == errc::too_large ? too_large : malformed, to_wire_code(ec));
+        };
+        out.push_back(std::move(r));
     }
     return out;
 }
 
-http::response ingest::reject(const source& src, errc code, std::string_view reason,
-                              std::string_view detail) {
-    outcomes_.Add({{"source", std::string(src.id())}, {"outcome", std::string(reason)}})
-        .Increment();
+void ingest::refused(std::size_t i, outcome why, std::string_view cause) {
+    metrics_[i].outcomes[why]->Increment();
     std::uint64_t suppressed = 0;
     if (limiter_.allow(suppressed)) {
         log_event(*log_, spdlog::level::warn, "webhook refused",
-                  {{"source", src.id()}, {"reason", reason}, {"suppressed", suppressed}});
+                  {{"source", sources_[i]->id()},
+                   {"reason", outcome_names[why]},
+                   {"cause", cause},
+                   {"suppressed", suppressed}});
     }
+}
+
+http::response ingest::reject(std::size_t i, outcome why, errc code, std::string_view detail,
+                              std::string_view cause) {
+    refused(i, why, cause.empty() ? outcome_names[why] : cause);
     return http::error_response(code, detail);
 }
 
-net::awaitable<http::response> ingest::handle(const source& src, request_view req) {
+net::awaitable<http::response> ingest::handle(std::size_t i, request_view req) {
+    const source& src = *sources_[i];
+    const source_metrics& metrics = metrics_[i];
     auto now = std::chrono::system_clock::now();
     if (auto ec = src.verify(req, base_url_, now)) {
-        co_return reject(src, errc::bad_signature, "bad_signature",
-                         "signature missing, wrong or outside the time window");
+        if (ec.category() != verify_category()) {
+            log_event(*log_, spdlog::level::err, "signature check failed",
+                      {{"source", src.id()}, {"error", ec.message()}});
+            co_return http::error_response(errc::internal, "the signature could not be checked");
+        }
+        co_return reject(i, ec == verify_error::stale ? stale : bad_signature, errc::bad_signature,
+                         "signature missing, wrong or outside the time window", ec.message());
+    }
+    if (!src.accepts_content_type(req.header("Content-Type"))) {
+        co_return reject(i, unsupported_media_type, errc::unsupported_media_type,
+                         "this source takes another Content-Type");
     }
     auto parsed = src.parse(req, now);
     if (!parsed) {
-        co_return reject(src, errc::malformed, "malformed", "the body could not be read");
+        co_return reject(i, malformed, errc::malformed, "the body could not be read");
     }
-    const std::string source_id(src.id());
     for (message& m : parsed->messages) {
         std::optional<unix_ms> sent_at = m.sent_at;
         auto [ec, result] =
             co_await store_->async_append(std::move(m), net::as_tuple(net::use_awaitable));
         if (ec) {
-            auto r = reject(src, ec == errc::overloaded ? errc::overloaded : errc::unavailable,
-                            ec == errc::overloaded ? "overloaded" : "unavailable",
+            const bool full = ec == errc::overloaded;
+            auto r = reject(i, full ? overloaded : unavailable,
+                            full ? errc::overloaded : errc::unavailable,
                             "the message could not be stored; retry later");
-            r.set("Retry-After", ec == errc::overloaded ? "1" : "5");
+            r.set("Retry-After", full ? "1" : "5");
             co_return r;
         }
-        outcomes_
-            .Add({{"source", source_id}, {"outcome", result.duplicate ? "duplicate" : "accepted"}})
-            .Increment();
+        metrics.outcomes[result.duplicate ? duplicate : accepted]->Increment();
         if (sent_at && !result.duplicate) {
-            auto committed = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-            static const prometheus::Histogram::BucketBoundaries buckets{
-                0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 3600};
-            latency_.Add({{"source", source_id}}, buckets)
-                .Observe(static_cast<double>(std::max<unix_ms>(0, committed - *sent_at)) / 1000.0);
+            metrics.latency->Observe(
+                static_cast<double>(std::max<unix_ms>(0, now_unix_ms() - *sent_at)) / 1000.0);
         }
     }
     co_return http::response{};

@@ -4,6 +4,7 @@
 // read. Immutable after construction but for metrics and the log limiter; safe to share
 // across I/O threads.
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -54,20 +55,40 @@ class ingest {
     void set_base_url(std::string url) { base_url_ = std::move(url); }
     /// `POST /webhooks/<id>` for every source.
     std::vector<http::route> routes();
-    /// Verifies, parses and stores one webhook for `src`; the answer of SPEC §1.
-    boost::asio::awaitable<http::response> handle(const source& src, request_view req);
 
   private:
-    http::response reject(const source& src, errc code, std::string_view reason,
-                          std::string_view detail);
+    /// What became of a webhook: the `outcome` label of `vrnum_webhooks_total`.
+    enum outcome : std::size_t {
+        accepted,
+        duplicate,
+        bad_signature,  // missing or wrong
+        stale,
+        malformed,
+        too_large,
+        unsupported_media_type,
+        overloaded,
+        unavailable,
+        outcome_count
+    };
+    // Looked up once: a labelled metric costs a map search per use otherwise.
+    struct source_metrics {
+        std::array<prometheus::Counter*, outcome_count> outcomes{};
+        prometheus::Histogram* latency = nullptr;
+    };
+
+    /// Verifies, parses and stores one webhook for `sources_[i]`; the answer of SPEC §1.
+    boost::asio::awaitable<http::response> handle(std::size_t i, request_view req);
+    http::response reject(std::size_t i, outcome why, errc code, std::string_view detail,
+                          std::string_view cause = {});
+    /// Counts, and logs at a bounded rate, a refusal with its reason class.
+    void refused(std::size_t i, outcome why, std::string_view cause);
 
     std::vector<std::unique_ptr<source>> sources_;
+    std::vector<source_metrics> metrics_;
     std::shared_ptr<store> store_;
     std::shared_ptr<spdlog::logger> log_;
     std::string base_url_;
     log_limiter limiter_{10};
-    prometheus::Family<prometheus::Counter>& outcomes_;
-    prometheus::Family<prometheus::Histogram>& latency_;
 };
 
 }  // namespace vrnum::detail

@@ -16,6 +16,7 @@
 #include <vrnum/time.hpp>
 
 #include "normalize/normalize.hpp"
+#include "sources/media_type.hpp"
 
 namespace vrnum::detail {
 namespace {
@@ -274,19 +275,20 @@ std::string_view hmac_source::id() const noexcept {
     return id_;
 }
 
-bool hmac_source::timestamp_ok(std::string_view ts,
-                               std::chrono::system_clock::time_point now) const {
+boost::system::error_code hmac_source::check_timestamp(
+    std::string_view ts, std::chrono::system_clock::time_point now) const {
     std::int64_t secs = 0;
-    if (ts.empty() || ts.size() > max_timestamp_digits || ts.front() < '0' || ts.front() > '9') {
-        return false;
+    if (ts.size() > max_timestamp_digits || ts.front() < '0' || ts.front() > '9') {
+        return verify_error::mismatch;
     }
     auto [end, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), secs);
     if (ec != std::errc() || end != ts.data() + ts.size()) {
-        return false;
+        return verify_error::mismatch;
     }
     auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     auto skew = now_s > secs ? now_s - secs : secs - now_s;
-    return skew <= tolerance_.count();
+    return skew <= tolerance_.count() ? boost::system::error_code{}
+                                      : make_error_code(verify_error::stale);
 }
 
 std::optional<std::string> hmac_source::digest(const mac_ctx_ptr& key, std::string_view ts,
@@ -318,22 +320,28 @@ bool hmac_source::matches(const mac_ctx_ptr& key, std::string_view ts, std::stri
 
 boost::system::error_code hmac_source::verify(const request_view& req, std::string_view,
                                               std::chrono::system_clock::time_point now) const {
-    const auto bad = make_error_code(errc::bad_signature);
+    const auto mismatch = make_error_code(verify_error::mismatch);
     std::string_view sig = trim_ascii(find_header(req, header_));
-    if (sig.empty() || sig.size() > max_signature_chars || sig.size() < prefix_.size() ||
+    if (sig.empty()) {
+        return verify_error::missing;
+    }
+    if (sig.size() > max_signature_chars || sig.size() < prefix_.size() ||
         !iequals(sig.substr(0, prefix_.size()), prefix_)) {
-        return bad;
+        return mismatch;
     }
     sig.remove_prefix(prefix_.size());
     auto expected = base64_ ? decode_base64(sig) : decode_hex(sig);
     if (!expected || expected->size() != digest_size_) {
-        return bad;
+        return mismatch;
     }
     std::string_view ts;
     if (!timestamp_header_.empty()) {
         ts = trim_ascii(find_header(req, timestamp_header_));
-        if (!timestamp_ok(ts, now)) {
-            return bad;
+        if (ts.empty()) {
+            return verify_error::missing;
+        }
+        if (auto ec = check_timestamp(ts, now)) {
+            return ec;
         }
     }
     bool failed = false;
@@ -342,7 +350,12 @@ boost::system::error_code hmac_source::verify(const request_view& req, std::stri
             return {};
         }
     }
-    return failed ? make_error_code(errc::internal) : bad;
+    return failed ? make_error_code(errc::internal) : mismatch;
+}
+
+bool hmac_source::accepts_content_type(std::string_view content_type) const noexcept {
+    // Some senders post without a Content-Type; what they post is still read as JSON.
+    return media_type_of(content_type).empty() || is_json_media_type(content_type);
 }
 
 result<parsed_request> hmac_source::parse(const request_view& req,

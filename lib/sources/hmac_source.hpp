@@ -63,12 +63,15 @@ class hmac_source final : public source {
 
     /// The configured id.
     std::string_view id() const noexcept override;
-    /// Success, `errc::bad_signature`, or `errc::internal` if OpenSSL itself fails.
+    /// Success, a `verify_error` (missing, mismatch, stale), or `errc::internal` if OpenSSL
+    /// itself fails.
     boost::system::error_code verify(const request_view& req, std::string_view base_url,
                                      std::chrono::system_clock::time_point now) const override;
     /// One message, or `errc::malformed`.
     result<parsed_request> parse(const request_view& req,
                                  std::chrono::system_clock::time_point now) const override;
+    /// JSON only (`application/json`, `+json` types); an absent Content-Type is read as JSON.
+    bool accepts_content_type(std::string_view content_type) const noexcept override;
     /// `m` as a JSON body at the configured pointers, signed with the first secret
     /// (defined in hmac_demo.cpp, outside the fuzzed parsers).
     std::optional<outgoing_request> demo_request(
@@ -81,7 +84,10 @@ class hmac_source final : public source {
     };
     using mac_ctx_ptr = std::unique_ptr<evp_mac_ctx_st, mac_ctx_free>;
 
-    bool timestamp_ok(std::string_view ts, std::chrono::system_clock::time_point now) const;
+    /// Success for a non-empty decimal Unix time within the tolerance of `now`; `stale`
+    /// outside it, `mismatch` for anything that is not such a number.
+    boost::system::error_code check_timestamp(std::string_view ts,
+                                              std::chrono::system_clock::time_point now) const;
     bool matches(const mac_ctx_ptr& key, std::string_view ts, std::string_view body,
                  std::string_view expected, bool& failed) const;
     /// The raw HMAC over `"<ts>.<body>"` (or `body`), or nullopt if OpenSSL fails.

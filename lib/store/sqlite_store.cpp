@@ -86,10 +86,20 @@ sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_pt
     next_id_ = writer_db_->query_int("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").value_or(1);
     if (opts_.registry) {
         auto& reg = *opts_.registry;
-        appends_ = &prometheus::BuildCounter()
-                        .Name("vrnum_store_appends_total")
-                        .Help("Messages handed to the store, by result")
-                        .Register(reg);
+        auto& appends = prometheus::BuildCounter()
+                            .Name("vrnum_store_appends_total")
+                            .Help("Messages handed to the store, by result")
+                            .Register(reg);
+        for (std::size_t r = 0; r < append_results.size(); ++r) {
+            appends_[r] = &appends.Add({{"result", std::string(append_results[r])}});
+        }
+        commit_seconds_ =
+            &prometheus::BuildHistogram()
+                 .Name("vrnum_store_commit_seconds")
+                 .Help("Time of one write transaction, BEGIN to durable COMMIT")
+                 .Register(reg)
+                 .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01,
+                                                                  0.02, 0.05, 0.1, 0.2, 0.5, 1, 2});
         batch_sizes_ = &prometheus::BuildHistogram()
                             .Name("vrnum_store_batch_size")
                             .Help("Items committed per write transaction")
@@ -103,6 +113,12 @@ sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_pt
                       .Add({});
     }
     writer_ = std::thread([this] { writer_loop(); });
+}
+
+void sqlite_store::count(append_outcome o) {
+    if (auto* c = appends_[static_cast<std::size_t>(o)]) {
+        c->Increment();
+    }
 }
 
 sqlite_store::~sqlite_store() {
@@ -124,9 +140,7 @@ void sqlite_store::append(message m, append_handler done) {
             return;
         }
     }
-    if (appends_) {
-        appends_->Add({{"result", closed ? "unavailable" : "overloaded"}}).Increment();
-    }
+    count(closed ? append_outcome::unavailable : append_outcome::overloaded);
     done(make_error_code(closed ? errc::unavailable : errc::overloaded), {});
 }
 
@@ -187,6 +201,7 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     std::vector<std::pair<error_code, append_result>> results(batch.size());
     std::vector<stored_message> stored;
     const std::int64_t first_id = next_id_;
+    const auto started = std::chrono::steady_clock::now();
     error_code batch_ec;
     try {
         writer_db_->exec("BEGIN IMMEDIATE");
@@ -225,6 +240,8 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
         stored.clear();
     }
     if (batch_sizes_) {
+        commit_seconds_->Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         batch_sizes_->Observe(static_cast<double>(batch.size()));
     }
     // Listeners first: whoever got an answer can rely on the fan-out having begun.
@@ -239,13 +256,9 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
         error_code ec = batch_ec ? batch_ec : results[i].first;
         if (auto* a = std::get_if<append_item>(&batch[i])) {
-            if (appends_) {
-                appends_
-                    ->Add({{"result", ec                            ? "failed"
-                                      : results[i].second.duplicate ? "duplicate"
-                                                                    : "stored"}})
-                    .Increment();
-            }
+            count(ec                            ? append_outcome::failed
+                  : results[i].second.duplicate ? append_outcome::duplicate
+                                                : append_outcome::stored);
             a->done(ec, results[i].second);
         } else if (auto& done = std::get<job_item>(batch[i]).done) {
             done(ec);

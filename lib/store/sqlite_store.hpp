@@ -2,6 +2,7 @@
 // The SQLite implementation of vrnum::store: a bounded queue drained by one writer thread
 // into group commits, and a small pool of read connections.
 
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -77,8 +78,14 @@ class sqlite_store final : public store {
     mutable std::mutex readers_mutex_;
     mutable std::vector<std::unique_ptr<connection>> readers_;
 
-    prometheus::Family<prometheus::Counter>* appends_ = nullptr;
+    // The `result` label of vrnum_store_appends_total, in this order.
+    enum class append_outcome : std::size_t { stored, duplicate, failed, overloaded, unavailable };
+    static constexpr std::array<std::string_view, 5> append_results{"stored", "duplicate", "failed",
+                                                                    "overloaded", "unavailable"};
+    void count(append_outcome o);
+    std::array<prometheus::Counter*, append_results.size()> appends_{};
     prometheus::Histogram* batch_sizes_ = nullptr;
+    prometheus::Histogram* commit_seconds_ = nullptr;
     prometheus::Gauge* depth_ = nullptr;
 };
 

@@ -17,6 +17,7 @@
 
 #include <vrnum/gateway.hpp>
 #include <vrnum/store.hpp>
+#include <vrnum/time.hpp>
 
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
@@ -118,6 +119,53 @@ TEST(webhook, bad_signatures_are_401_and_leave_nothing) {
     EXPECT_NE(m->body.find(R"(vrnum_webhooks_total{outcome="bad_signature",source="ys"} 3)"),
               std::string::npos)
         << m->body;
+}
+
+TEST(webhook, refusals_are_counted_by_reason) {
+    auto cfg = hmac_config();
+    cfg.sources[0].timestamp_header = "X-Timestamp";
+    cfg.sources[0].tolerance_seconds = 300;
+    cfg.server.max_body_bytes = 1024;
+    running_gateway g(cfg);
+    const std::string body = body_for("msg-reasons");
+    auto signed_at = [&](std::int64_t ts, const std::string& content_type, const std::string& b) {
+        auto t = std::to_string(ts);
+        return request(g.address(), "POST", "/webhooks/ys", b,
+                       {{"Content-Type", content_type},
+                        {"X-Timestamp", t},
+                        {"X-Signature", hmac_sha256_hex(secret, t + "." + b)}});
+    };
+    const auto now = vrnum::now_unix_ms() / 1000;
+    auto old = signed_at(now - 3600, "application/json", body);
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->status, 401u);
+    EXPECT_NE(old->body.find(R"("error":"bad_signature")"), std::string::npos);
+    // Correctly signed, but not a body this source reads.
+    for (const char* type : {"text/plain", "application/x-www-form-urlencoded"}) {
+        auto a = signed_at(now, type, body);
+        ASSERT_TRUE(a);
+        EXPECT_EQ(a->status, 415u) << type;
+        EXPECT_NE(a->body.find(R"("error":"unsupported_media_type")"), std::string::npos);
+    }
+    auto big = signed_at(now, "application/json", body_for("msg-big", std::string(2000, 'x')));
+    ASSERT_TRUE(big);
+    EXPECT_EQ(big->status, 413u);
+    EXPECT_TRUE(g.gw().messages_after(0, 10).empty());
+    // A JSON type with parameters, or a +json type, is read.
+    auto ok = signed_at(now, "Application/JSON; charset=utf-8", body);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200u) << ok->body;
+
+    auto m = request(g.address(), "GET", "/metrics");
+    ASSERT_TRUE(m);
+    for (const char* line :
+         {R"(vrnum_webhooks_total{outcome="stale",source="ys"} 1)",
+          R"(vrnum_webhooks_total{outcome="unsupported_media_type",source="ys"} 2)",
+          R"(vrnum_webhooks_total{outcome="too_large",source="ys"} 1)",
+          R"(vrnum_webhooks_total{outcome="accepted",source="ys"} 1)",
+          R"(vrnum_webhooks_total{outcome="bad_signature",source="ys"} 0)"}) {
+        EXPECT_NE(m->body.find(line), std::string::npos) << line << "\n" << m->body;
+    }
 }
 
 TEST(webhook, unknown_source_is_404_and_malformed_is_400) {

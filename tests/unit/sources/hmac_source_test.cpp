@@ -87,7 +87,9 @@ boost::system::error_code verify(const source_config& cfg, std::string_view payl
 }
 
 const boost::system::error_code ok{};
-const boost::system::error_code bad = make_error_code(errc::bad_signature);
+const boost::system::error_code bad = make_error_code(vrnum::verify_error::mismatch);
+const boost::system::error_code missing = make_error_code(vrnum::verify_error::missing);
+const boost::system::error_code stale = make_error_code(vrnum::verify_error::stale);
 
 TEST(hmac_source, verifies_rfc4231_and_rfc2202_vectors) {
     constexpr std::string_view data = "what do ya want for nothing?";
@@ -204,10 +206,15 @@ TEST(hmac_source, rejects_tampered_signature) {
 
 TEST(hmac_source, rejects_missing_or_empty_header) {
     auto sig = to_hex(hmac("sha256", "demo-secret", body));
-    EXPECT_EQ(verify(make_config(), body, {}), bad);
-    EXPECT_EQ(verify(make_config(), body, {{"X-Signature", ""}}), bad);
-    EXPECT_EQ(verify(make_config(), body, {{"X-Other", sig}}), bad);
-    EXPECT_EQ(vrnum::to_http_status(verify(make_config(), body, {})), 401u);
+    EXPECT_EQ(verify(make_config(), body, {}), missing);
+    EXPECT_EQ(verify(make_config(), body, {{"X-Signature", ""}}), missing);
+    EXPECT_EQ(verify(make_config(), body, {{"X-Signature", "  "}}), missing);
+    EXPECT_EQ(verify(make_config(), body, {{"X-Other", sig}}), missing);
+    // Every reason is answered alike.
+    for (auto ec : {missing, bad, stale}) {
+        EXPECT_EQ(vrnum::to_http_status(ec), 401u);
+        EXPECT_EQ(vrnum::to_wire_code(ec), "bad_signature");
+    }
 }
 
 TEST(hmac_source, timestamp_window_both_ways) {
@@ -222,18 +229,19 @@ TEST(hmac_source, timestamp_window_both_ways) {
     EXPECT_EQ(check("1700000000", now), ok);
     EXPECT_EQ(check("1700000000", now + seconds(300)), ok);
     EXPECT_EQ(check("1700000000", now - seconds(300)), ok);
-    EXPECT_EQ(check("1700000000", now + seconds(301)), bad);  // stale
-    EXPECT_EQ(check("1700000000", now - seconds(301)), bad);  // from the future
-    EXPECT_EQ(check("1699999699", now), bad);
-    EXPECT_EQ(check("1700000301", now), bad);
+    EXPECT_EQ(check("1700000000", now + seconds(301)), stale);
+    EXPECT_EQ(check("1700000000", now - seconds(301)), stale);  // from the future
+    EXPECT_EQ(check("1699999699", now), stale);
+    EXPECT_EQ(check("1700000301", now), stale);
 }
 
 TEST(hmac_source, timestamp_missing_or_garbage) {
     auto cfg = make_config();
     cfg.timestamp_header = "X-Timestamp";
     auto plain = to_hex(hmac("sha256", "demo-secret", body));
-    EXPECT_EQ(verify(cfg, body, {{"X-Signature", plain}}), bad);
-    for (std::string ts : {"", "abc", "-1700000000", "+1700000000", "1700000000.5", "1.7e9",
+    EXPECT_EQ(verify(cfg, body, {{"X-Signature", plain}}), missing);
+    EXPECT_EQ(verify(cfg, body, {{"X-Timestamp", ""}, {"X-Signature", plain}}), missing);
+    for (std::string ts : {"abc", "-1700000000", "+1700000000", "1700000000.5", "1.7e9",
                            "0x6553F100", "99999999999999999999999", "1700000000abc"}) {
         SCOPED_TRACE(ts);
         auto sig = to_hex(hmac("sha256", "demo-secret", ts + "." + std::string(body)));
