@@ -19,6 +19,7 @@
 
 #include <vrnum/config.hpp>
 #include <vrnum/message.hpp>
+#include <vrnum/write_txn.hpp>
 
 namespace spdlog {
 class logger;
@@ -63,6 +64,10 @@ class store {
         std::vector<migration> migrations;               ///< besides the gateway's own
     };
     using append_handler = std::function<void(boost::system::error_code, append_result)>;
+    using write_fn = std::function<void(write_txn&)>;
+    using write_handler = std::function<void(boost::system::error_code)>;
+    /// Runs inside the transaction that stores a new message (not for a duplicate).
+    using append_hook = std::function<void(write_txn&, const stored_message&)>;
     /// Called on the writer thread after each commit with the newly stored messages.
     using commit_listener = std::function<void(const std::vector<stored_message>&)>;
 
@@ -79,6 +84,19 @@ class store {
     virtual void append(message m, append_handler done) = 0;
     /// Sets the listener for committed messages (before the first append).
     virtual void on_commit(commit_listener listener) = 0;
+    /// Sets the hook that runs inside the append transaction for each new message, e.g. to
+    /// route it to the account renting its `to` number, so that the message and what the hook
+    /// writes commit together. When the hook throws, neither is stored and the append fails
+    /// with `errc::unavailable` (the provider retries). Set before the first append.
+    virtual void on_append(append_hook hook) = 0;
+    /// Runs `fn` on the writer thread inside the next batch's transaction, under a savepoint
+    /// of its own. When `fn` throws, its writes roll back alone (the rest of the batch
+    /// commits) and `done` gets the code of a `boost::system::system_error`, or
+    /// `errc::internal` for any other exception (logged). Otherwise `done` gets success after
+    /// the commit, or `errc::unavailable` when the commit failed or the store is closed.
+    /// `done` runs on the writer thread: keep it short. Nothing slow belongs in `fn` (no
+    /// network call, no password hashing): it holds up every webhook behind it.
+    virtual void write(write_fn fn, write_handler done) = 0;
     /// Deletes messages received before `cutoff` in batches of `batch` rows, each its own
     /// short write transaction so that appends keep flowing; returns how many went.
     virtual std::size_t purge_before(unix_ms cutoff, std::size_t batch = 500) = 0;
@@ -116,6 +134,23 @@ class store {
                 });
             },
             token, std::move(m));
+    }
+
+    /// `write` for Asio: completes with (error_code) on the token's executor.
+    template <class Token>
+    auto async_write(write_fn fn, Token&& token) {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+            [this](auto handler, write_fn f) {
+                using handler_t = decltype(handler);
+                auto work =
+                    boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+                auto h = std::make_shared<handler_t>(std::move(handler));
+                write(std::move(f), [h, work](boost::system::error_code ec) {
+                    boost::asio::post(work.get_executor(),
+                                      [h, ec]() mutable { std::move (*h)(ec); });
+                });
+            },
+            token, std::move(fn));
     }
 };
 

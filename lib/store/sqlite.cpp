@@ -69,10 +69,18 @@ std::int64_t connection::changes() const {
 }
 
 statement::statement(connection& c, std::string_view sql) : conn_(c) {
+    const char* tail = nullptr;
     int rc = sqlite3_prepare_v3(c.handle(), sql.data(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+                                SQLITE_PREPARE_PERSISTENT, &stmt_, &tail);
     if (rc != SQLITE_OK) {
         fail(c.handle(), rc, "prepare failed");
+    }
+    std::string_view rest(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail));
+    if (!stmt_ || rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+        sqlite3_finalize(stmt_);
+        throw sqlite_error(
+            stmt_ ? "prepare failed: more than one statement" : "prepare failed: no statement",
+            SQLITE_MISUSE);
     }
 }
 
@@ -82,6 +90,13 @@ statement::~statement() {
 
 statement& statement::bind(int index, std::int64_t v) {
     if (int rc = sqlite3_bind_int64(stmt_, index, v); rc != SQLITE_OK) {
+        fail(conn_.handle(), rc, "bind failed");
+    }
+    return *this;
+}
+
+statement& statement::bind(int index, double v) {
+    if (int rc = sqlite3_bind_double(stmt_, index, v); rc != SQLITE_OK) {
         fail(conn_.handle(), rc, "bind failed");
     }
     return *this;
@@ -140,6 +155,10 @@ void statement::reset() {
 
 std::int64_t statement::column_int(int i) const {
     return sqlite3_column_int64(stmt_, i);
+}
+
+double statement::column_double(int i) const {
+    return sqlite3_column_double(stmt_, i);
 }
 
 bool statement::column_is_null(int i) const {

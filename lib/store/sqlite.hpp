@@ -50,7 +50,8 @@ class connection {
     sqlite3* db_ = nullptr;
 };
 
-/// A prepared statement bound to one connection; reset after each use.
+/// A prepared statement bound to one connection; reset after each use. The SQL must be
+/// exactly one statement (text after it, but for blanks and `;`, is refused).
 class statement {
   public:
     statement(connection& c, std::string_view sql);
@@ -59,6 +60,7 @@ class statement {
     statement& operator=(const statement&) = delete;
 
     statement& bind(int index, std::int64_t v);
+    statement& bind(int index, double v);
     statement& bind(int index, std::string_view text);
     statement& bind_blob(int index, std::string_view bytes);
     statement& bind_null(int index);
@@ -71,6 +73,7 @@ class statement {
     void reset();
 
     std::int64_t column_int(int i) const;
+    double column_double(int i) const;
     bool column_is_null(int i) const;
     std::string column_text(int i) const;
     std::string column_blob(int i) const;

@@ -13,6 +13,7 @@
 #include "crypto/key_file.hpp"
 #include "log/json_log.hpp"
 #include "store/migrations.hpp"
+#include "store/writer_txn.hpp"
 
 namespace vrnum {
 namespace detail {
@@ -83,6 +84,7 @@ sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_pt
     writer_db_ = open_connection(cfg_, false);
     insert_stmt_ = std::make_unique<statement>(*writer_db_, insert_sql);
     find_stmt_ = std::make_unique<statement>(*writer_db_, find_sql);
+    stmts_ = std::make_unique<statement_cache>(*writer_db_);
     next_id_ = writer_db_->query_int("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").value_or(1);
     if (opts_.registry) {
         auto& reg = *opts_.registry;
@@ -149,6 +151,29 @@ void sqlite_store::on_commit(commit_listener listener) {
     listener_ = std::move(listener);
 }
 
+void sqlite_store::on_append(append_hook hook) {
+    std::lock_guard lock(mutex_);
+    hook_ = std::move(hook);
+}
+
+void sqlite_store::write(write_fn fn, write_handler done) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!closing_) {
+            queue_.emplace_back(job_item{[this, fn = std::move(fn)](connection& db) {
+                                             writer_txn txn(db, *stmts_, *keys_);
+                                             fn(txn);
+                                         },
+                                         std::move(done)});
+            wake_.notify_one();
+            return;
+        }
+    }
+    if (done) {
+        done(make_error_code(errc::unavailable));
+    }
+}
+
 void sqlite_store::writer_loop() {
     std::vector<item> batch;
     for (;;) {
@@ -175,7 +200,8 @@ void sqlite_store::writer_loop() {
     }
 }
 
-append_result sqlite_store::insert(const message& m, std::vector<stored_message>& stored) {
+append_result sqlite_store::insert(const message& m, const append_hook& hook,
+                                   std::vector<stored_message>& stored) {
     const std::int64_t id = next_id_;
     auto& s = *insert_stmt_;
     s.bind(1, id).bind(2, m.source).bind(3, m.provider_id);
@@ -188,12 +214,31 @@ append_result sqlite_store::insert(const message& m, std::vector<stored_message>
         find_stmt_->reset();
         return {existing, true};
     }
-    ++next_id_;
     stored_message sm;
     static_cast<message&>(sm) = m;
     sm.id = id;
+    if (hook) {
+        writer_txn txn(*writer_db_, *stmts_, *keys_);
+        hook(txn, sm);  // may throw: the caller rolls the row back with it
+    }
+    ++next_id_;
     stored.push_back(std::move(sm));
     return {id, false};
+}
+
+// Runs `fn` under a savepoint: when it throws, what it wrote is undone and the rest of the
+// transaction stands.
+template <class Fn>
+void sqlite_store::in_savepoint(Fn&& fn) {
+    stmts_->get("SAVEPOINT item").run();
+    try {
+        fn();
+    } catch (...) {
+        stmts_->get("ROLLBACK TO item").run();
+        stmts_->get("RELEASE item").run();
+        throw;
+    }
+    stmts_->get("RELEASE item").run();
 }
 
 void sqlite_store::run_batch(std::vector<item>& batch) {
@@ -202,27 +247,38 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     std::vector<stored_message> stored;
     const std::int64_t first_id = next_id_;
     const auto started = std::chrono::steady_clock::now();
+    append_hook hook;
+    {
+        std::lock_guard lock(mutex_);
+        hook = hook_;
+    }
     error_code batch_ec;
     try {
         writer_db_->exec("BEGIN IMMEDIATE");
         for (std::size_t i = 0; i < batch.size(); ++i) {
             try {
                 if (auto* a = std::get_if<append_item>(&batch[i])) {
-                    results[i].second = insert(a->msg, stored);
-                } else {
-                    writer_db_->exec("SAVEPOINT job");
-                    try {
-                        std::get<job_item>(batch[i]).fn(*writer_db_);
-                        writer_db_->exec("RELEASE job");
-                    } catch (...) {
-                        writer_db_->exec("ROLLBACK TO job");
-                        writer_db_->exec("RELEASE job");
-                        throw;
+                    if (hook) {
+                        in_savepoint([&] { results[i].second = insert(a->msg, hook, stored); });
+                    } else {
+                        results[i].second = insert(a->msg, hook, stored);
                     }
+                } else {
+                    in_savepoint([&] { std::get<job_item>(batch[i]).fn(*writer_db_); });
                 }
-            } catch (const std::exception& e) {
+            } catch (const boost::system::system_error& e) {
+                // A component's own refusal (e.g. insufficient funds): not a store failure.
+                results[i].first = e.code();
+            } catch (const sqlite_error& e) {
                 // One failing item fails alone; the rest of the batch commits.
                 results[i].first = make_error_code(errc::unavailable);
+                log_event(*opts_.logger, spdlog::level::err, "store write failed",
+                          {{"error", e.what()}});
+            } catch (const std::exception& e) {
+                // A bug in a component's write is internal; an append is retried by its
+                // provider whatever stopped it.
+                const bool is_append = std::holds_alternative<append_item>(batch[i]);
+                results[i].first = make_error_code(is_append ? errc::unavailable : errc::internal);
                 log_event(*opts_.logger, spdlog::level::err, "store write failed",
                           {{"error", e.what()}});
             }

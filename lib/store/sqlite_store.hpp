@@ -14,6 +14,7 @@
 
 #include "crypto/seal.hpp"
 #include "store/sqlite.hpp"
+#include "store/writer_txn.hpp"
 
 namespace prometheus {
 template <class T>
@@ -32,6 +33,8 @@ class sqlite_store final : public store {
 
     void append(message m, append_handler done) override;
     void on_commit(commit_listener listener) override;
+    void on_append(append_hook hook) override;
+    void write(write_fn fn, write_handler done) override;
     std::size_t purge_before(unix_ms cutoff, std::size_t batch) override;
     std::vector<stored_message> list(const message_query& q) const override;
     std::string pragma(std::string_view name) override;
@@ -55,7 +58,10 @@ class sqlite_store final : public store {
 
     void writer_loop();
     void run_batch(std::vector<item>& batch);
-    append_result insert(const message& m, std::vector<stored_message>& stored);
+    append_result insert(const message& m, const append_hook& hook,
+                         std::vector<stored_message>& stored);
+    template <class Fn>
+    void in_savepoint(Fn&& fn);
     /// Runs `fn` on the writer thread and waits for it.
     boost::system::error_code write_sync(std::function<void(connection&)> fn);
 
@@ -65,6 +71,7 @@ class sqlite_store final : public store {
     std::unique_ptr<connection> writer_db_;
     std::unique_ptr<statement> insert_stmt_;
     std::unique_ptr<statement> find_stmt_;
+    std::unique_ptr<statement_cache> stmts_;  // for write_txn users; the writer's own
     std::int64_t next_id_ = 1;
 
     mutable std::mutex mutex_;
@@ -73,6 +80,7 @@ class sqlite_store final : public store {
     std::size_t queued_appends_ = 0;
     bool closing_ = false;
     commit_listener listener_;
+    append_hook hook_;
     std::thread writer_;
 
     mutable std::mutex readers_mutex_;

@@ -358,4 +358,154 @@ TEST(store, migrations_are_numbered_and_applied_once) {
     EXPECT_THROW(store::migrate(cfg, extra), std::runtime_error);
 }
 
+// A component's table beside the messages, as the daemon's components have.
+const std::vector<vrnum::migration> routing_schema = {
+    {"routing", 1,
+     "CREATE TABLE routes (message_id INTEGER PRIMARY KEY REFERENCES messages (id) "
+     "ON DELETE CASCADE, account INTEGER NOT NULL);"
+     "CREATE TABLE kv (k TEXT PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, n INTEGER, "
+     "CHECK (i >= 0))"},
+};
+
+std::shared_ptr<store> open_with_schema(const vrnum::store_config& c) {
+    return store::open(c, {.logger = quiet_logger(), .migrations = routing_schema});
+}
+
+boost::system::error_code write_sync(store& s, store::write_fn fn) {
+    std::promise<boost::system::error_code> p;
+    auto f = p.get_future();
+    s.write(std::move(fn), [&p](boost::system::error_code ec) { p.set_value(ec); });
+    return f.get();
+}
+
+TEST(store, write_runs_a_components_transaction_with_bound_values) {
+    temp_dir dir;
+    auto s = open_with_schema(config_in(dir));
+    const std::string bytes("\0\x01\xff", 3);
+    auto ec = write_sync(*s, [&](vrnum::write_txn& t) {
+        EXPECT_EQ(t.exec("INSERT INTO kv (k, i, r, t, b, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         {std::string_view("a'; DROP TABLE kv; --"), std::int64_t{42}, 2.5,
+                          std::string_view("Привет"), vrnum::blob{bytes}, nullptr}),
+                  1);
+        EXPECT_GT(t.last_insert_id(), 0);
+    });
+    EXPECT_FALSE(ec) << ec.message();
+    int rows = 0;
+    ec = write_sync(*s, [&](vrnum::write_txn& t) {
+        t.query("SELECT k, i, r, t, b, n FROM kv", {}, [&](const vrnum::sql_row& r) {
+            ++rows;
+            EXPECT_EQ(r.get_text(0), "a'; DROP TABLE kv; --");
+            EXPECT_EQ(r.get_int(1), 42);
+            EXPECT_EQ(r.get_double(2), 2.5);
+            EXPECT_EQ(r.get_text(3), "Привет");
+            EXPECT_EQ(r.get_blob(4), bytes);
+            EXPECT_TRUE(r.is_null(5));
+            EXPECT_FALSE(r.is_null(1));
+        });
+    });
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(rows, 1);
+    // Two statements in one string are refused, not half run.
+    ec = write_sync(*s, [](vrnum::write_txn& t) { t.exec("UPDATE kv SET i = 1; DELETE FROM kv"); });
+    EXPECT_EQ(ec, vrnum::errc::unavailable);
+    ec = write_sync(*s, [&](vrnum::write_txn& t) {
+        EXPECT_EQ(t.query("SELECT i FROM kv WHERE i = 42", {}, [](const vrnum::sql_row&) {}), 1u);
+    });
+    EXPECT_FALSE(ec);
+}
+
+TEST(store, a_failing_write_rolls_back_alone) {
+    temp_dir dir;
+    auto s = open_with_schema(config_in(dir));
+    // Queued together so that they share a batch; each keeps its own outcome.
+    std::vector<std::promise<boost::system::error_code>> done(4);
+    auto finish = [&](std::size_t i) {
+        return [&done, i](boost::system::error_code ec) { done[i].set_value(ec); };
+    };
+    s->write([](vrnum::write_txn& t) { t.exec("INSERT INTO kv (k, i) VALUES ('one', 1)"); },
+             finish(0));
+    s->write(
+        [](vrnum::write_txn& t) {
+            t.exec("INSERT INTO kv (k, i) VALUES ('two', 2)");
+            throw boost::system::system_error(make_error_code(vrnum::errc::insufficient_funds));
+        },
+        finish(1));
+    s->write(
+        [](vrnum::write_txn& t) {
+            t.exec("INSERT INTO kv (k, i) VALUES ('three', 3)");
+            t.exec("INSERT INTO kv (k, i) VALUES ('negative', -1)");  // violates the CHECK
+        },
+        finish(2));
+    s->write(
+        [](vrnum::write_txn& t) {
+            t.exec("INSERT INTO kv (k, i) VALUES ('four', 4)");
+            throw std::logic_error("a bug");
+        },
+        finish(3));
+    EXPECT_FALSE(done[0].get_future().get());
+    EXPECT_EQ(done[1].get_future().get(), vrnum::errc::insufficient_funds);
+    EXPECT_EQ(done[2].get_future().get(), vrnum::errc::unavailable);
+    EXPECT_EQ(done[3].get_future().get(), vrnum::errc::internal);
+    std::vector<std::string> keys;
+    write_sync(*s, [&](vrnum::write_txn& t) {
+        t.query("SELECT k FROM kv ORDER BY i", {},
+                [&](const vrnum::sql_row& r) { keys.push_back(r.get_text(0)); });
+    });
+    EXPECT_EQ(keys, (std::vector<std::string>{"one"}));
+    // Appends keep working after the failures.
+    EXPECT_FALSE(append_sync(*s, make_message("after")).first);
+}
+
+TEST(store, append_hook_commits_with_the_message_or_not_at_all) {
+    temp_dir dir;
+    auto s = open_with_schema(config_in(dir));
+    std::atomic<int> calls{0};
+    s->on_append([&](vrnum::write_txn& t, const vrnum::stored_message& m) {
+        ++calls;
+        if (m.provider_id == "unroutable") {
+            throw std::runtime_error("no account for this number");
+        }
+        // Sealed columns of a component use the store's keys, bound to their row.
+        auto sealed = t.seal(m.from, m.id, "routes.from");
+        auto opened = t.open(sealed, m.id, "routes.from");
+        EXPECT_TRUE(opened.has_value());
+        EXPECT_EQ(*opened, m.from);
+        EXPECT_FALSE(t.open(sealed, m.id + 1, "routes.from").has_value());
+        t.exec("INSERT INTO routes (message_id, account) VALUES (?1, ?2)", {m.id, std::int64_t{7}});
+    });
+    auto [ec, r] = append_sync(*s, make_message("routed"));
+    EXPECT_FALSE(ec);
+    EXPECT_FALSE(r.duplicate);
+    // A retry is a duplicate: the hook does not run again.
+    auto [ec2, r2] = append_sync(*s, make_message("routed"));
+    EXPECT_FALSE(ec2);
+    EXPECT_TRUE(r2.duplicate);
+    EXPECT_EQ(calls.load(), 1);
+    // When the hook fails, the message is not stored either, and the provider may retry.
+    auto [ec3, r3] = append_sync(*s, make_message("unroutable"));
+    EXPECT_EQ(ec3, vrnum::errc::unavailable);
+    auto [ec4, r4] = append_sync(*s, make_message("next"));
+    EXPECT_FALSE(ec4);
+    EXPECT_GT(r4.id, r.id);
+
+    auto stored = s->messages_after(0, 10);
+    ASSERT_EQ(stored.size(), 2u);
+    EXPECT_EQ(stored[0].provider_id, "routed");
+    EXPECT_EQ(stored[1].provider_id, "next");
+    std::vector<std::int64_t> routed;
+    write_sync(*s, [&](vrnum::write_txn& t) {
+        t.query("SELECT message_id FROM routes WHERE account = ?1 ORDER BY message_id",
+                {std::int64_t{7}},
+                [&](const vrnum::sql_row& row) { routed.push_back(row.get_int(0)); });
+    });
+    EXPECT_EQ(routed, (std::vector<std::int64_t>{r.id, r4.id}));
+}
+
+TEST(store, write_after_close_fails_at_once) {
+    temp_dir dir;
+    auto s = open_with_schema(config_in(dir));
+    s->close();
+    EXPECT_EQ(write_sync(*s, [](vrnum::write_txn&) {}), vrnum::errc::unavailable);
+}
+
 }  // namespace
