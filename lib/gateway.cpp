@@ -47,7 +47,7 @@ struct gateway::impl {
           log(opts.logger ? opts.logger : make_logger(cfg.log, 90)),
           registry(opts.registry ? opts.registry : std::make_shared<prometheus::Registry>()),
           server(i, cfg.server, log, registry),
-          messages(store::open(cfg.store, {log, registry, opts.migrations})) {}
+          messages(store::open(cfg.store, {log, registry, opts.migrations, ioc.get_executor()})) {}
 
     http::route readyz() {
         return {"GET", "/readyz", [this](http::request&) -> net::awaitable<http::response> {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -62,6 +63,9 @@ class store {
         std::shared_ptr<spdlog::logger> logger;          ///< required
         std::shared_ptr<prometheus::Registry> registry;  ///< optional
         std::vector<migration> migrations;               ///< besides the gateway's own
+        /// Where append completions run: all of a batch's in one hand-off, so the writer
+        /// wakes one thread per commit rather than one per message. Unset: on the writer.
+        std::optional<boost::asio::any_io_executor> completions;
     };
     using append_handler = std::function<void(boost::system::error_code, append_result)>;
     using write_fn = std::function<void(write_txn&)>;

@@ -309,16 +309,29 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     if (listener && !stored.empty()) {
         listener(stored);
     }
+    std::vector<std::pair<append_handler, std::pair<error_code, append_result>>> appended;
+    appended.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
         error_code ec = batch_ec ? batch_ec : results[i].first;
         if (auto* a = std::get_if<append_item>(&batch[i])) {
             count(ec                            ? append_outcome::failed
                   : results[i].second.duplicate ? append_outcome::duplicate
                                                 : append_outcome::stored);
-            a->done(ec, results[i].second);
+            appended.emplace_back(std::move(a->done), std::pair{ec, results[i].second});
         } else if (auto& done = std::get<job_item>(batch[i]).done) {
+            // Jobs complete here: their waiters may be blocked threads, not an event loop.
             done(ec);
         }
+    }
+    auto complete = [appended = std::move(appended)]() {
+        for (const auto& [done, r] : appended) {
+            done(r.first, r.second);
+        }
+    };
+    if (opts_.completions) {
+        boost::asio::post(*opts_.completions, std::move(complete));
+    } else {
+        complete();
     }
 }
 
