@@ -124,6 +124,13 @@ int main(int argc, char** argv) {
     list_cmd->add_option("--to", list_opts.to, "only messages to this number");
     list_cmd->add_option("--since", list_opts.since, "only messages received since (RFC 3339)");
     list_cmd->add_flag("--json", list_opts.json, "one JSON object a line");
+    CLI::App* keys_cmd = app.add_subcommand("keys", "the store's sealing keys");
+    keys_cmd->require_subcommand(1);
+    CLI::App* rotate_cmd =
+        command(*keys_cmd, "rotate",
+                "add a new current key; older rows are re-sealed in the background", config_path);
+    CLI::App* key_status_cmd =
+        command(*keys_cmd, "status", "the keys and how many messages each seals", config_path);
     CLI::App* simulate_cmd = command(
         app, "simulate", "post correctly signed demo webhooks to the running daemon", config_path);
     vrnumd::simulate_options sim_opts;
@@ -163,6 +170,12 @@ int main(int argc, char** argv) {
         }
         if (simulate_cmd->parsed()) {
             return vrnumd::run_simulate(cfg, sim_opts, std::cout, std::cerr);
+        }
+        if (rotate_cmd->parsed()) {
+            return vrnumd::run_keys_rotate(cfg, std::cout);
+        }
+        if (key_status_cmd->parsed()) {
+            return vrnumd::run_keys_status(cfg, std::cout);
         }
         if (list_cmd->parsed()) {
             return vrnumd::run_messages_list(cfg, list_opts, std::cout, std::cerr);

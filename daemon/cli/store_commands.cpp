@@ -2,6 +2,7 @@
 
 #include <iomanip>
 #include <ostream>
+#include <sstream>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -30,6 +31,16 @@ std::string one_line(std::string_view text) {
         out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
     }
     return out;
+}
+
+// One audit line: what an operator did, by whom, never the content it touched.
+void audit(spdlog::logger& log, std::string_view what, boost::json::object fields) {
+    fields["ts"] = vrnum::format_rfc3339(vrnum::now_unix_ms());
+    fields["level"] = "info";
+    fields["msg"] = "audit: " + std::string(what);
+    fields["user"] = std::getenv("USER") ? std::getenv("USER") : "";
+    log.info("{}", boost::json::serialize(fields));
+    log.flush();
 }
 
 void print_json(std::ostream& out, const vrnum::stored_message& m) {
@@ -96,17 +107,12 @@ int run_messages_list(const daemon_config& cfg, const list_options& opts, std::o
     }
     out.flush();
     // The audit line records that the decrypted store was read, and with which filters.
-    boost::json::object audit;
-    audit["ts"] = vrnum::format_rfc3339(vrnum::now_unix_ms());
-    audit["level"] = "info";
-    audit["msg"] = "audit: messages list";
-    audit["filters"] = {{"source", opts.source ? *opts.source : ""},
-                        {"to", opts.to ? *opts.to : ""},
-                        {"since", opts.since ? *opts.since : ""}};
-    audit["messages"] = count;
-    audit["user"] = std::getenv("USER") ? std::getenv("USER") : "";
-    log->info("{}", boost::json::serialize(audit));
-    log->flush();
+    audit(*log, "messages list",
+          {{"filters",
+            {{"source", opts.source ? *opts.source : ""},
+             {"to", opts.to ? *opts.to : ""},
+             {"since", opts.since ? *opts.since : ""}}},
+           {"messages", count}});
     return 0;
 }
 
@@ -119,6 +125,46 @@ int run_purge(const daemon_config& cfg, std::ostream& out) {
     out << "purged " << n << " message" << (n == 1 ? "" : "s") << " older than "
         << cfg.retention.sms_days << " day" << (cfg.retention.sms_days == 1 ? "" : "s")
         << std::endl;
+    return 0;
+}
+
+namespace {
+
+std::string key_hex(std::uint32_t id) {
+    std::ostringstream s;
+    s << std::hex << std::setw(8) << std::setfill('0') << id;
+    return s.str();
+}
+
+}  // namespace
+
+int run_keys_rotate(const daemon_config& cfg, std::ostream& out) {
+    auto log = command_logger(cfg);
+    const std::uint32_t id = vrnum::store::add_key(cfg.lib.store);
+    audit(*log, "keys rotate", {{"key_id", key_hex(id)}});
+    out << "added key " << key_hex(id) << " to " << cfg.lib.store.key_file.string()
+        << "; it seals new messages after the next start of vrnumd, which also re-seals the "
+           "older ones (see `vrnumd keys status`). Back up the key file now."
+        << std::endl;
+    return 0;
+}
+
+int run_keys_status(const daemon_config& cfg, std::ostream& out) {
+    auto keys = vrnum::store::key_status(cfg.lib.store);
+    out << std::left << std::setw(10) << "key id" << std::setw(10) << "in file" << std::setw(10)
+        << "current"
+        << "messages\n";
+    for (const auto& k : keys) {
+        out << std::setw(10) << key_hex(k.key_id) << std::setw(10) << (k.in_file ? "yes" : "NO")
+            << std::setw(10) << (k.current ? "yes" : "") << k.rows << "\n";
+    }
+    out.flush();
+    // A key id that rows use but the file lacks means those rows cannot be opened.
+    for (const auto& k : keys) {
+        if (!k.in_file && k.rows > 0) {
+            return 1;
+        }
+    }
     return 0;
 }
 

@@ -26,5 +26,10 @@ int run_messages_list(const daemon_config& cfg, const list_options& opts, std::o
                       std::ostream& err);
 /// `vrnumd purge`: runs every retention job once and says what it removed.
 int run_purge(const daemon_config& cfg, std::ostream& out);
+/// `vrnumd keys rotate`: adds a new current key to `store.key_file` (the old ones stay to open
+/// what they sealed); the daemon re-seals old rows after its next start. Logs an audit line.
+int run_keys_rotate(const daemon_config& cfg, std::ostream& out);
+/// `vrnumd keys status`: the key file's keys and how many messages each one seals.
+int run_keys_status(const daemon_config& cfg, std::ostream& out);
 
 }  // namespace vrnumd

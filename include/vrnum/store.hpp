@@ -79,6 +79,20 @@ class store {
     /// migrations and starts the writer. Throws std::runtime_error with a clear message,
     /// e.g. when sealed rows exist but the key file is missing.
     static std::shared_ptr<store> open(const store_config& cfg, options opts);
+    /// Adds a fresh key to `cfg.key_file` and makes it the current one; the older keys stay
+    /// and still open what they sealed. A store opened afterwards seals new rows with it and
+    /// re-seals the older rows in the background. Returns the new key's id.
+    static std::uint32_t add_key(const store_config& cfg);
+    /// One key id: whether the key file holds it, whether it is the current key, and how many
+    /// messages are sealed under it.
+    struct key_usage {
+        std::uint32_t key_id = 0;
+        bool in_file = false;
+        bool current = false;
+        std::int64_t rows = 0;
+    };
+    /// The key file's keys (oldest first) and the key ids the stored messages use.
+    static std::vector<key_usage> key_status(const store_config& cfg);
     /// Applies migrations only (for `vrnumd migrate`); returns how many were applied.
     static int migrate(const store_config& cfg, const std::vector<migration>& extra);
     virtual ~store() = default;

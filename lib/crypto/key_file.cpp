@@ -92,14 +92,53 @@ void fsync_dir(const std::filesystem::path& file) {
     }
 }
 
-// Writes `key` to the freshly created, empty `fd` and makes it durable; errno on failure.
-int write_key(int fd, const master_key& key) {
+// Writes `keys` to the freshly created, empty `fd` and makes it durable; errno on failure.
+int write_keys(int fd, const std::vector<master_key>& keys) {
     errno = 0;
-    if (::fchmod(fd, S_IRUSR | S_IWUSR) != 0 || !write_all(fd, key.data(), key.size()) ||
-        ::fsync(fd) != 0) {
+    if (::fchmod(fd, S_IRUSR | S_IWUSR) != 0) {
         return errno != 0 ? errno : EIO;
     }
-    return 0;
+    for (const master_key& key : keys) {
+        if (!write_all(fd, key.data(), key.size())) {
+            return errno != 0 ? errno : EIO;
+        }
+    }
+    return ::fsync(fd) != 0 ? (errno != 0 ? errno : EIO) : 0;
+}
+
+// Creates `path` exclusively with `keys` in it, durable; removes it again on failure.
+void create_with(const std::filesystem::path& path, const std::vector<master_key>& keys) {
+    // O_EXCL: never replace an existing file (nor follow a symlink planted at the path).
+    fd_guard fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR));
+    if (fd.get() < 0) {
+        int err = errno;
+        fail(path,
+             err == EEXIST ? "already exists; refusing to overwrite a key" : "cannot be created",
+             err == EEXIST ? 0 : err);
+    }
+    int err = write_keys(fd.get(), keys);
+    if (err == 0 && fd.close() != 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        // A half-written key would be refused at the next start and block a retry.
+        ::unlink(path.c_str());
+        fail(path, "cannot be written", err);
+    }
+}
+
+master_key random_key(const std::filesystem::path& path) {
+    master_key key{};
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+        fail(path, "the random generator failed");
+    }
+    return key;
+}
+
+void cleanse(std::vector<master_key>& keys) {
+    for (master_key& k : keys) {
+        OPENSSL_cleanse(k.data(), k.size());
+    }
 }
 
 }  // namespace
@@ -112,34 +151,18 @@ master_key create_key_file(const std::filesystem::path& path) {
             fail(path, "cannot create its directory", ec.value());
         }
     }
-    master_key key{};
-    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
-        fail(path, "the random generator failed");
-    }
-    // O_EXCL: never replace an existing key (nor follow a symlink planted at the path).
-    fd_guard fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR));
-    if (fd.get() < 0) {
-        int err = errno;
-        OPENSSL_cleanse(key.data(), key.size());
-        fail(path,
-             err == EEXIST ? "already exists; refusing to overwrite a key" : "cannot be created",
-             err == EEXIST ? 0 : err);
-    }
-    int err = write_key(fd.get(), key);
-    if (err == 0 && fd.close() != 0) {
-        err = errno;
-    }
-    if (err != 0) {
-        // A half-written key would be refused at the next start and block a retry.
-        ::unlink(path.c_str());
-        OPENSSL_cleanse(key.data(), key.size());
-        fail(path, "cannot be written", err);
+    std::vector<master_key> keys{random_key(path)};
+    try {
+        create_with(path, keys);
+    } catch (...) {
+        cleanse(keys);
+        throw;
     }
     fsync_dir(path);
-    return key;
+    return keys.front();
 }
 
-std::optional<master_key> read_key_file(const std::filesystem::path& path) {
+std::optional<std::vector<master_key>> read_key_file(const std::filesystem::path& path) {
     fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) {
         if (errno == ENOENT) {
@@ -160,19 +183,60 @@ std::optional<master_key> read_key_file(const std::filesystem::path& path) {
         fail(path, std::string("is accessible by group or others (mode ") + mode +
                        "); run: chmod 600 " + path.string());
     }
-    if (st.st_size != static_cast<off_t>(master_key{}.size())) {
-        fail(path, "must hold exactly 32 bytes, found " + std::to_string(st.st_size));
+    constexpr auto key_size = static_cast<off_t>(sizeof(master_key));
+    if (st.st_size <= 0 || st.st_size % key_size != 0 ||
+        st.st_size > key_size * static_cast<off_t>(max_keys_in_file)) {
+        fail(path, "must hold whole 32-byte keys (1 to " + std::to_string(max_keys_in_file) +
+                       "), found " + std::to_string(st.st_size) + " bytes");
     }
-    master_key key{};
+    std::vector<master_key> keys(static_cast<std::size_t>(st.st_size / key_size));
+    const std::size_t want = keys.size() * sizeof(master_key);
     unsigned char extra = 0;
-    ssize_t n = read_full(fd.get(), key.data(), key.size());
+    ssize_t n = read_full(fd.get(), keys.front().data(), want);
     // One more byte would mean the file grew after fstat: refuse rather than truncate.
-    if (n != static_cast<ssize_t>(key.size()) || read_full(fd.get(), &extra, 1) != 0) {
+    if (n != static_cast<ssize_t>(want) || read_full(fd.get(), &extra, 1) != 0) {
         int err = n < 0 ? errno : 0;
-        OPENSSL_cleanse(key.data(), key.size());
-        fail(path, "must hold exactly 32 bytes", err);
+        cleanse(keys);
+        fail(path, "must hold whole 32-byte keys; it changed while being read", err);
     }
-    return key;
+    return keys;
+}
+
+void rewrite_key_file(const std::filesystem::path& path, const std::vector<master_key>& keys) {
+    if (keys.empty() || keys.size() > max_keys_in_file) {
+        fail(path, "must hold 1 to " + std::to_string(max_keys_in_file) + " keys");
+    }
+    std::filesystem::path next = path;
+    next += ".new";
+    create_with(next, keys);
+    if (::rename(next.c_str(), path.c_str()) != 0) {
+        int err = errno;
+        ::unlink(next.c_str());
+        fail(path, "cannot be replaced", err);
+    }
+    fsync_dir(path);
+}
+
+master_key add_key_to_file(const std::filesystem::path& path) {
+    auto keys = read_key_file(path);
+    if (!keys) {
+        fail(path, "does not exist; a new store creates its key file itself");
+    }
+    if (keys->size() >= max_keys_in_file) {
+        cleanse(*keys);
+        fail(path, "already holds " + std::to_string(max_keys_in_file) +
+                       " keys; drop the ones no row uses first");
+    }
+    keys->push_back(random_key(path));
+    master_key added = keys->back();
+    try {
+        rewrite_key_file(path, *keys);
+    } catch (...) {
+        cleanse(*keys);
+        throw;
+    }
+    cleanse(*keys);
+    return added;
 }
 
 }  // namespace vrnum::detail

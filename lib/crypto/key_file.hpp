@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 namespace vrnum::detail {
 
@@ -21,10 +22,25 @@ using master_key = std::array<std::uint8_t, 32>;
 /// removed.
 master_key create_key_file(const std::filesystem::path& path);
 
-/// Reads the key file at `path`: `std::nullopt` when it does not exist. Throws
-/// `std::runtime_error` naming the path when it exists but is not a regular file of exactly
-/// 32 bytes, is accessible by group or others (the message says to `chmod 600` it), or cannot
-/// be read.
-std::optional<master_key> read_key_file(const std::filesystem::path& path);
+/// Most keys a key file may hold.
+constexpr std::size_t max_keys_in_file = 64;
+
+/// Reads the key file at `path`: `std::nullopt` when it does not exist, else its keys, oldest
+/// first (the last one is the current key; the earlier ones still open what they sealed).
+/// Throws `std::runtime_error` naming the path when it exists but is not a regular file of a
+/// whole number (1 to `max_keys_in_file`) of 32-byte keys, is accessible by group or others
+/// (the message says to `chmod 600` it), or cannot be read.
+std::optional<std::vector<master_key>> read_key_file(const std::filesystem::path& path);
+
+/// Appends a fresh random key to the existing key file at `path`, making it the current one,
+/// and returns it. The file is replaced atomically (written to `<path>.new`, fsync'ed, renamed
+/// over, directory fsync'ed), so a crash leaves the old or the new file, never a torn one.
+/// Throws `std::runtime_error` as `read_key_file` does, when the file is missing or full, or
+/// when `<path>.new` is in the way (a rotation that did not finish: remove it and retry).
+master_key add_key_to_file(const std::filesystem::path& path);
+
+/// Writes `keys` (oldest first) over the key file at `path`, atomically as `add_key_to_file`
+/// does; for dropping keys that no row needs any more.
+void rewrite_key_file(const std::filesystem::path& path, const std::vector<master_key>& keys);
 
 }  // namespace vrnum::detail

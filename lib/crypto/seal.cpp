@@ -273,6 +273,18 @@ std::uint32_t keyring::current_key_id() const noexcept {
     return impl_->keys.front().id;
 }
 
+std::size_t keyring::size() const noexcept {
+    return impl_->keys.size();
+}
+
+std::optional<std::uint32_t> keyring::key_id_of_envelope(std::string_view envelope) noexcept {
+    const auto* p = bytes(envelope);
+    if (envelope.size() < overhead || p[0] != envelope_version) {
+        return std::nullopt;
+    }
+    return get_be32(p + 1);
+}
+
 bool keyring::has_key(std::uint32_t id) const noexcept {
     return impl_->find(id) != nullptr;
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,10 @@ class keyring {
     /// The key id of a master key: the first 4 bytes, big-endian, of
     /// HMAC-SHA256(master, "vrnum key id v1").
     static std::uint32_t key_id_of(const key& master);
+    /// The key id an envelope names, or nullopt when it is no envelope of this version.
+    static std::optional<std::uint32_t> key_id_of_envelope(std::string_view envelope) noexcept;
+    /// How many master keys this keyring holds.
+    std::size_t size() const noexcept;
 
   protected:
     /// Where the nonce counter starts and where it runs out; a test hook to reach exhaustion

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include <openssl/crypto.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -34,28 +35,32 @@ constexpr std::string_view list_sql =
     "ORDER BY id LIMIT ?5";
 
 // The key file exists, or is created for a store that holds nothing sealed yet; a store
-// with sealed rows and no key refuses to start (and so does one whose key does not match).
+// with sealed rows and no key refuses to start (and so does one whose keys do not open it).
 std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
-    auto key = read_key_file(cfg.key_file);
+    auto keys = read_key_file(cfg.key_file);
     bool has_rows = db.query_int("SELECT EXISTS (SELECT 1 FROM messages)").value_or(0) != 0;
-    if (!key) {
+    if (!keys) {
         if (has_rows) {
             throw std::runtime_error(
                 "the store " + cfg.path.string() + " holds sealed messages but the key file " +
                 cfg.key_file.string() + " is missing: restore it from your backup");
         }
-        key = create_key_file(cfg.key_file);
+        keys = std::vector<master_key>{create_key_file(cfg.key_file)};
     }
-    auto keys = std::make_unique<keyring>(std::vector<keyring::key>{*key});
+    // The file lists keys oldest first; the keyring wants the current one first.
+    auto ring = std::make_unique<keyring>(std::vector<keyring::key>(keys->rbegin(), keys->rend()));
+    for (master_key& k : *keys) {
+        OPENSSL_cleanse(k.data(), k.size());
+    }
     if (has_rows) {
         statement s(db, "SELECT id, sender FROM messages ORDER BY id DESC LIMIT 1");
         s.step();
-        if (!keys->open(s.column_blob(1), s.column_int(0), "sender").has_value()) {
+        if (!ring->open(s.column_blob(1), s.column_int(0), "sender").has_value()) {
             throw std::runtime_error("the key file " + cfg.key_file.string() +
                                      " does not open the messages in " + cfg.path.string());
         }
     }
-    return keys;
+    return ring;
 }
 
 std::vector<migration> all_migrations(const std::vector<migration>& extra) {
@@ -115,6 +120,9 @@ sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_pt
                       .Add({});
     }
     writer_ = std::thread([this] { writer_loop(); });
+    if (keys_->size() > 1) {
+        resealer_ = std::thread([this] { reseal_loop(); });
+    }
 }
 
 void sqlite_store::count(append_outcome o) {
@@ -439,6 +447,64 @@ std::size_t sqlite_store::queue_depth() const {
     return queued_appends_;
 }
 
+void sqlite_store::reseal_loop() {
+    // One pass over the table by id, a few hundred rows a job, so appends keep flowing.
+    // Rows appended meanwhile are sealed under the current key already.
+    const std::uint32_t current = keys_->current_key_id();
+    std::int64_t cursor = 0;
+    std::int64_t resealed = 0;
+    constexpr std::int64_t rows_per_job = 256;
+    log_event(*opts_.logger, spdlog::level::info, "re-sealing messages under the current key",
+              {{"key_id", current}});
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (closing_) {
+                return;  // resumes at the next start
+            }
+        }
+        std::int64_t seen = 0;
+        auto ec = write_sync([&](connection& db) {
+            statement rows(db,
+                           "SELECT id, sender, body FROM messages WHERE id > ?1 ORDER BY id "
+                           "LIMIT ?2");
+            statement update(db, "UPDATE messages SET sender = ?2, body = ?3 WHERE id = ?1");
+            rows.bind(1, cursor).bind(2, rows_per_job);
+            while (rows.step()) {
+                ++seen;
+                cursor = rows.column_int(0);
+                auto sender = rows.column_blob(1);
+                auto body = rows.column_blob(2);
+                if (keyring::key_id_of_envelope(sender) == current &&
+                    keyring::key_id_of_envelope(body) == current) {
+                    continue;
+                }
+                auto from = keys_->open(sender, cursor, "sender");
+                auto text = keys_->open(body, cursor, "body");
+                if (!from || !text) {
+                    throw std::runtime_error("message " + std::to_string(cursor) +
+                                             " cannot be opened to re-seal it");
+                }
+                update.bind(1, cursor)
+                    .bind_blob(2, keys_->seal(*from, cursor, "sender"))
+                    .bind_blob(3, keys_->seal(*text, cursor, "body"));
+                update.run();
+                ++resealed;
+            }
+        });
+        if (ec) {
+            log_event(*opts_.logger, spdlog::level::err, "re-sealing stopped",
+                      {{"at_id", cursor}, {"resealed", resealed}});
+            return;
+        }
+        if (seen < rows_per_job) {
+            log_event(*opts_.logger, spdlog::level::info, "re-sealing done",
+                      {{"key_id", current}, {"resealed", resealed}});
+            return;
+        }
+    }
+}
+
 void sqlite_store::close() {
     {
         std::lock_guard lock(mutex_);
@@ -447,6 +513,9 @@ void sqlite_store::close() {
         }
         closing_ = true;
         wake_.notify_all();
+    }
+    if (resealer_.joinable()) {
+        resealer_.join();  // its next job is refused; it stops
     }
     if (writer_.joinable()) {
         writer_.join();
@@ -466,6 +535,50 @@ std::shared_ptr<store> store::open(const store_config& cfg, options opts) {
         return detail::load_keys(cfg, *db);
     }();
     return std::make_shared<detail::sqlite_store>(cfg, std::move(opts), std::move(keys));
+}
+
+std::uint32_t store::add_key(const store_config& cfg) {
+    auto key = detail::add_key_to_file(cfg.key_file);
+    auto id = detail::keyring::key_id_of(key);
+    OPENSSL_cleanse(key.data(), key.size());
+    return id;
+}
+
+std::vector<store::key_usage> store::key_status(const store_config& cfg) {
+    std::vector<key_usage> out;
+    if (auto keys = detail::read_key_file(cfg.key_file)) {
+        for (std::size_t i = 0; i < keys->size(); ++i) {
+            out.push_back({detail::keyring::key_id_of((*keys)[i]), true, i + 1 == keys->size(), 0});
+            OPENSSL_cleanse((*keys)[i].data(), (*keys)[i].size());
+        }
+    }
+    if (!std::filesystem::exists(cfg.path)) {
+        return out;
+    }
+    detail::connection db(cfg.path, true);
+    db.exec("PRAGMA busy_timeout = 5000");
+    // The key id is bytes 2-5 of each envelope (after the version byte).
+    detail::statement s(db,
+                        "SELECT substr(sender, 2, 4), COUNT(*) FROM messages "
+                        "GROUP BY substr(sender, 2, 4)");
+    while (s.step()) {
+        auto raw = s.column_blob(0);
+        if (raw.size() != 4) {
+            continue;
+        }
+        std::uint32_t id = 0;
+        for (unsigned char c : raw) {
+            id = (id << 8) | c;
+        }
+        auto it = std::find_if(out.begin(), out.end(),
+                               [&](const key_usage& k) { return k.key_id == id; });
+        if (it == out.end()) {
+            out.push_back({id, false, false, 0});
+            it = std::prev(out.end());
+        }
+        it->rows = s.column_int(1);
+    }
+    return out;
 }
 
 int store::migrate(const store_config& cfg, const std::vector<migration>& extra) {

@@ -57,6 +57,8 @@ class sqlite_store final : public store {
     using item = std::variant<append_item, job_item>;
 
     void writer_loop();
+    /// Re-seals rows sealed under an older key with the current one, in the background.
+    void reseal_loop();
     void run_batch(std::vector<item>& batch);
     append_result insert(const message& m, const append_hook& hook,
                          std::vector<stored_message>& stored);
@@ -82,6 +84,7 @@ class sqlite_store final : public store {
     commit_listener listener_;
     append_hook hook_;
     std::thread writer_;
+    std::thread resealer_;
 
     mutable std::mutex readers_mutex_;
     mutable std::vector<std::unique_ptr<connection>> readers_;

@@ -205,4 +205,44 @@ TEST(vrnumd_simulate, posts_signed_messages_that_land_once_each) {
         << purge.out;
 }
 
+TEST(vrnumd_keys, rotate_then_restart_reseals_and_status_shows_it) {
+    temp_dir dir;
+    auto file = dir.write("vrnum.yaml", minimal_config);
+    auto simulate = [&] {
+        child_process p({vrnumd_path(), "serve", "-c", file.string()});
+        std::string address = vrnum::test::start_daemon(p);
+        EXPECT_FALSE(address.empty());
+        auto sim = run({vrnumd_path(), "simulate", "-c", file.string(), "--source", "demo",
+                        "--count", "2", "--address", address});
+        EXPECT_EQ(sim.exit_code, 0) << sim.out << sim.err;
+        p.signal(SIGTERM);
+        EXPECT_EQ(p.wait(std::chrono::seconds(30)), 0);
+    };
+    simulate();
+    auto rotate = run({vrnumd_path(), "keys", "rotate", "-c", file.string()});
+    EXPECT_EQ(rotate.exit_code, 0) << rotate.err;
+    EXPECT_NE(rotate.out.find("added key "), std::string::npos) << rotate.out;
+    // Before a restart the two old messages are still under the first key.
+    auto before = run({vrnumd_path(), "keys", "status", "-c", file.string()});
+    EXPECT_EQ(before.exit_code, 0) << before.err;
+    EXPECT_TRUE(std::regex_search(before.out, std::regex(R"([0-9a-f]{8} +yes +2\n)")))
+        << before.out;
+    EXPECT_TRUE(std::regex_search(before.out, std::regex(R"([0-9a-f]{8} +yes +yes +0\n)")))
+        << before.out;
+    simulate();  // the restart re-seals, and new messages use the new key
+    auto after = run({vrnumd_path(), "keys", "status", "-c", file.string()});
+    EXPECT_TRUE(std::regex_search(after.out, std::regex(R"([0-9a-f]{8} +yes +0\n)"))) << after.out;
+    EXPECT_TRUE(std::regex_search(after.out, std::regex(R"([0-9a-f]{8} +yes +yes +4\n)")))
+        << after.out;
+    auto list = run({vrnumd_path(), "messages", "list", "-c", file.string(), "--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 4) << list.out;
+    // The rotation is in the audit log.
+    std::string logs;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "var/log")) {
+        logs += read_file(e.path());
+    }
+    EXPECT_NE(logs.find("audit: keys rotate"), std::string::npos);
+}
+
 }  // namespace

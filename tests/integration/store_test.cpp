@@ -14,6 +14,7 @@
 #include <vrnum/error.hpp>
 #include <vrnum/store.hpp>
 
+#include "crypto/key_file.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -506,6 +507,84 @@ TEST(store, write_after_close_fails_at_once) {
     auto s = open_with_schema(config_in(dir));
     s->close();
     EXPECT_EQ(write_sync(*s, [](vrnum::write_txn&) {}), vrnum::errc::unavailable);
+}
+
+TEST(store, a_new_key_reseals_old_rows_in_the_background) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    constexpr int count = 600;  // more than one re-seal job
+    {
+        auto s = open_store(cfg);
+        for (int i = 0; i < count; ++i) {
+            ASSERT_FALSE(
+                append_sync(*s, make_message("m" + std::to_string(i), "текст " + std::to_string(i)))
+                    .first);
+        }
+    }
+    auto before = store::key_status(cfg);
+    ASSERT_EQ(before.size(), 1u);
+    EXPECT_TRUE(before[0].current);
+    EXPECT_EQ(before[0].rows, count);
+    const std::uint32_t old_id = before[0].key_id;
+
+    const std::uint32_t new_id = store::add_key(cfg);
+    EXPECT_NE(new_id, old_id);
+    {
+        auto s = open_store(cfg);
+        EXPECT_FALSE(append_sync(*s, make_message("after")).first);
+        // Bounded wait: the re-seal runs in jobs between appends.
+        std::int64_t left = -1;
+        for (int i = 0; i < 300 && left != 0; ++i) {
+            left = 0;
+            for (const auto& k : store::key_status(cfg)) {
+                left += k.key_id == old_id ? k.rows : 0;
+            }
+            if (left != 0) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        }
+        EXPECT_EQ(left, 0);
+    }
+    auto after = store::key_status(cfg);
+    ASSERT_EQ(after.size(), 2u);
+    EXPECT_EQ(after[0].key_id, old_id);
+    EXPECT_FALSE(after[0].current);
+    EXPECT_EQ(after[0].rows, 0);
+    EXPECT_EQ(after[1].key_id, new_id);
+    EXPECT_TRUE(after[1].current);
+    EXPECT_EQ(after[1].rows, count + 1);
+
+    // The old key is no longer needed: a file with the new key alone opens every row.
+    auto keys = vrnum::detail::read_key_file(cfg.key_file);
+    ASSERT_TRUE(keys && keys->size() == 2u);
+    vrnum::detail::rewrite_key_file(cfg.key_file, {keys->back()});
+    auto s = open_store(cfg);
+    auto all = s->messages_after(0, 10000);
+    ASSERT_EQ(all.size(), static_cast<std::size_t>(count + 1));
+    for (int i = 0; i < count; ++i) {
+        EXPECT_EQ(all[static_cast<std::size_t>(i)].text, "текст " + std::to_string(i));
+    }
+    EXPECT_EQ(all.back().provider_id, "after");
+}
+
+TEST(store, refuses_a_key_file_without_the_key_of_its_rows) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    open_store(cfg)->close();
+    {
+        auto s = open_store(cfg);
+        ASSERT_FALSE(append_sync(*s, make_message("sealed")).first);
+    }
+    // Only a new key left in the file: start-up says the key does not open the store.
+    store::add_key(cfg);
+    auto keys = vrnum::detail::read_key_file(cfg.key_file);
+    vrnum::detail::rewrite_key_file(cfg.key_file, {keys->back()});
+    try {
+        open_store(cfg);
+        ADD_FAILURE() << "opened a store whose key is gone";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("does not open"), std::string::npos) << e.what();
+    }
 }
 
 }  // namespace

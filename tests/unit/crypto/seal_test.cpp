@@ -443,7 +443,8 @@ TEST(key_file, create_then_read_round_trips_with_mode_0600) {
 
     auto read = vrnum::detail::read_key_file(path);
     ASSERT_TRUE(read.has_value());
-    EXPECT_EQ(*read, created);
+    ASSERT_EQ(read->size(), 1u);
+    EXPECT_EQ(read->front(), created);
     EXPECT_NE(created, vrnum::detail::create_key_file(dir.path() / "other.key"));
 }
 
@@ -485,13 +486,13 @@ TEST(key_file, create_reports_an_unwritable_path) {
 TEST(key_file, refuses_wrong_size) {
     vrnum::test::temp_dir dir;
     const auto rw = fs::perms::owner_read | fs::perms::owner_write;
-    for (std::size_t size : {0U, 31U, 33U}) {
+    for (std::size_t size : {0U, 31U, 33U, 95U, 65U * 32U}) {
         const fs::path path = dir.path() / ("key" + std::to_string(size));
         const std::string bytes(size, '\x5a');
         write_file(path, bytes, rw);
         std::string msg = error_of([&] { vrnum::detail::read_key_file(path); });
         EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
-        EXPECT_NE(msg.find("32 bytes"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("32-byte keys"), std::string::npos) << msg;
         if (size > 0) {
             expect_no_key(msg, bytes);
         }
@@ -517,7 +518,38 @@ TEST(key_file, refuses_a_file_readable_by_others) {
     fs::permissions(path, perms::owner_read | perms::owner_write);
     auto key = vrnum::detail::read_key_file(path);
     ASSERT_TRUE(key.has_value());
-    EXPECT_EQ(std::string(key->begin(), key->end()), bytes);
+    ASSERT_EQ(key->size(), 1u);
+    EXPECT_EQ(std::string(key->front().begin(), key->front().end()), bytes);
+}
+
+TEST(key_file, added_keys_come_last_and_keep_the_old_ones) {
+    vrnum::test::temp_dir dir;
+    const fs::path path = dir.path() / "master.key";
+    EXPECT_THROW(vrnum::detail::add_key_to_file(path), std::runtime_error);  // no file yet
+    auto first = vrnum::detail::create_key_file(path);
+    auto second = vrnum::detail::add_key_to_file(path);
+    auto third = vrnum::detail::add_key_to_file(path);
+    EXPECT_NE(first, second);
+    EXPECT_NE(second, third);
+    auto keys = vrnum::detail::read_key_file(path);
+    ASSERT_TRUE(keys.has_value());
+    EXPECT_EQ(*keys, (std::vector<vrnum::detail::master_key>{first, second, third}));
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600U);
+    EXPECT_FALSE(fs::exists(dir.path() / "master.key.new"));
+
+    // A rotation that died half way leaves <path>.new: the next one says so, the file stands.
+    write_file(dir.path() / "master.key.new", "partial", fs::perms::owner_read);
+    std::string msg = error_of([&] { vrnum::detail::add_key_to_file(path); });
+    EXPECT_NE(msg.find("master.key.new"), std::string::npos) << msg;
+    EXPECT_EQ(vrnum::detail::read_key_file(path)->size(), 3u);
+
+    // Dropping keys rewrites the file whole.
+    fs::remove(dir.path() / "master.key.new");
+    vrnum::detail::rewrite_key_file(path, {third});
+    EXPECT_EQ(*vrnum::detail::read_key_file(path), (std::vector<vrnum::detail::master_key>{third}));
+    EXPECT_THROW(vrnum::detail::rewrite_key_file(path, {}), std::runtime_error);
 }
 
 TEST(key_file, refuses_a_directory) {
