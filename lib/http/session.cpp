@@ -443,6 +443,9 @@ void session<Stream>::finish(const exchange& ex) {
     double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ex.start).count();
     ctx_.metrics.observe(ex.route, ex.method, ex.status, secs);
+    if (!ctx_.log.should_log(spdlog::level::info)) {
+        return;  // spare the fields (the truncated address among them) when nothing is written
+    }
     log_event(ctx_.log, spdlog::level::info, "request",
               {{"request_id", ex.request_id},
                {"method", ex.method},

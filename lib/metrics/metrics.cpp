@@ -34,14 +34,30 @@ void http_metrics::observe(std::string_view route, std::string_view method, unsi
     if (std::find(std::begin(known), std::end(known), method) == std::end(known)) {
         method = "other";
     }
-    requests_
-        .Add({{"route", std::string(route)},
-              {"method", std::string(method)},
-              {"status", std::to_string(status)}})
-        .Increment();
+    series s = find_series(route, method, status);
+    s.requests->Increment();
+    s.latency->Observe(seconds);
+}
+
+http_metrics::series http_metrics::find_series(std::string_view route, std::string_view method,
+                                               unsigned status) {
+    std::string key;
+    key.reserve(route.size() + method.size() + 5);
+    key.append(route).append(1, '\0').append(method).append(1, '\0');
+    key.append(std::to_string(status));
+    std::lock_guard lock(cache_mutex_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+        return it->second;
+    }
     static const prometheus::Histogram::BucketBoundaries buckets{
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-    latency_.Add({{"route", std::string(route)}}, buckets).Observe(seconds);
+    series s{&requests_.Add({{"route", std::string(route)},
+                             {"method", std::string(method)},
+                             {"status", std::to_string(status)}}),
+             &latency_.Add({{"route", std::string(route)}}, buckets)};
+    cache_.emplace(std::move(key), s);
+    return s;
 }
 
 std::string serialize_metrics(prometheus::Registry& registry) {

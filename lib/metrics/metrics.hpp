@@ -1,8 +1,10 @@
 #pragma once
 // The HTTP server's Prometheus metrics. Thread-safe (prometheus-cpp's families lock).
 
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -23,6 +25,16 @@ class http_metrics {
     void connection_refused() { refused_.Increment(); }
 
   private:
+    // The series already made, by their label values: Family::Add builds a label map and
+    // hashes it on every call, which a request should not pay. Bounded like the series are.
+    struct series {
+        prometheus::Counter* requests = nullptr;
+        prometheus::Histogram* latency = nullptr;
+    };
+    series find_series(std::string_view route, std::string_view method, unsigned status);
+
+    std::mutex cache_mutex_;
+    std::unordered_map<std::string, series> cache_;
     prometheus::Family<prometheus::Counter>& requests_;
     prometheus::Family<prometheus::Histogram>& latency_;
     prometheus::Gauge& open_;
