@@ -48,9 +48,9 @@ struct append_result {
 /// A filter over stored messages (oldest first).
 struct message_query {
     std::optional<std::string> source;
-    std::optional<std::string> to;
-    std::optional<unix_ms> since;  ///< received at or after
-    std::int64_t after_id = 0;     ///< cursor: only ids greater than this
+    std::optional<std::string> to;  ///< only to this number (a scan in id order: no index)
+    std::optional<unix_ms> since;   ///< received at or after
+    std::int64_t after_id = 0;      ///< cursor: only ids greater than this
     std::size_t limit = 1000;
 };
 

@@ -353,7 +353,7 @@ TEST(store, migrations_are_numbered_and_applied_once) {
         {"accounts", 1, "CREATE TABLE accounts_demo (id INTEGER PRIMARY KEY)"},
         {"accounts", 2, "ALTER TABLE accounts_demo ADD COLUMN name TEXT"},
     };
-    EXPECT_EQ(store::migrate(cfg, extra), 3);  // gateway 1 + accounts 1, 2
+    EXPECT_EQ(store::migrate(cfg, extra), 4);  // gateway 1, 2 + accounts 1, 2
     EXPECT_EQ(store::migrate(cfg, extra), 0);
     extra.push_back({"accounts", 4, "SELECT 1"});
     EXPECT_THROW(store::migrate(cfg, extra), std::runtime_error);
