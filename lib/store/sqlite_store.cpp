@@ -208,7 +208,7 @@ void sqlite_store::writer_loop() {
     }
 }
 
-append_result sqlite_store::insert(const message& m, const append_hook& hook,
+append_result sqlite_store::insert(message& m, const append_hook& hook,
                                    std::vector<stored_message>& stored) {
     const std::int64_t id = next_id_;
     auto& s = *insert_stmt_;
@@ -222,8 +222,9 @@ append_result sqlite_store::insert(const message& m, const append_hook& hook,
         find_stmt_->reset();
         return {existing, true};
     }
+    // The message is not needed again: move it rather than copy five strings.
     stored_message sm;
-    static_cast<message&>(sm) = m;
+    static_cast<message&>(sm) = std::move(m);
     sm.id = id;
     if (hook) {
         writer_txn txn(*writer_db_, *stmts_, *keys_);

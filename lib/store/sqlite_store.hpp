@@ -60,8 +60,8 @@ class sqlite_store final : public store {
     /// Re-seals rows sealed under an older key with the current one, in the background.
     void reseal_loop();
     void run_batch(std::vector<item>& batch);
-    append_result insert(const message& m, const append_hook& hook,
-                         std::vector<stored_message>& stored);
+    /// Inserts `m` (moved from when it is new); a duplicate leaves it as it was.
+    append_result insert(message& m, const append_hook& hook, std::vector<stored_message>& stored);
     template <class Fn>
     void in_savepoint(Fn&& fn);
     /// Runs `fn` on the writer thread and waits for it.
