@@ -1,7 +1,8 @@
 // Fuzzes the generic `hmac` source: verify, then parse, of arbitrary bytes as a webhook body.
 // Input: an optional signature header line (up to the first '\n' within 256 bytes), then the
-// body. Each input is also parsed unverified, and once under a correct signature computed
-// here, so that parse runs however verify answers; parse must never crash on its own.
+// body; the header line is also tried as a Content-Type. Each input is also parsed unverified,
+// and once under a correct signature computed here, so that parse runs however verify answers;
+// parse must never crash on its own.
 
 #include <chrono>
 #include <cstddef>
@@ -16,6 +17,7 @@
 
 #include "normalize/normalize.hpp"
 #include "sources/hmac_source.hpp"
+#include "sources/media_type.hpp"
 
 namespace {
 
@@ -85,6 +87,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     (void)flat.parse(signed_req, now);
 
+    // The Content-Type check, with the header line as the value.
+    const bool json = flat.accepts_content_type(sig);
+    if (json !=
+        (vrnum::detail::media_type_of(sig).empty() || vrnum::detail::is_json_media_type(sig))) {
+        __builtin_trap();
+    }
+    (void)vrnum::detail::is_form_media_type(sig);
     (void)vrnum::detail::decode_base64(sig);
     (void)vrnum::detail::decode_hex(sig);
     (void)vrnum::detail::normalize_number(body);
