@@ -70,6 +70,8 @@ class store {
     using append_handler = std::function<void(boost::system::error_code, append_result)>;
     using write_fn = std::function<void(write_txn&)>;
     using write_handler = std::function<void(boost::system::error_code)>;
+    using read_fn = std::function<void(read_txn&)>;
+    using read_handler = std::function<void(boost::system::error_code)>;
     /// Runs inside the transaction that stores a new message (not for a duplicate).
     using append_hook = std::function<void(write_txn&, const stored_message&)>;
     /// Called on the writer thread after each commit with the newly stored messages.
@@ -115,6 +117,12 @@ class store {
     /// `done` runs on the writer thread: keep it short. Nothing slow belongs in `fn` (no
     /// network call, no password hashing): it holds up every webhook behind it.
     virtual void write(write_fn fn, write_handler done) = 0;
+    /// Runs `fn` in a read transaction (one snapshot) on one of the store's read connections,
+    /// on a small thread pool of the store's own, so that blocking reads never hold an I/O
+    /// thread. `done` runs on that pool: success, the code of a thrown
+    /// `boost::system::system_error`, `errc::unavailable` for a SQLite error or a closed
+    /// store, `errc::internal` for any other exception (logged).
+    virtual void read(read_fn fn, read_handler done) = 0;
     /// Deletes messages received before `cutoff` in batches of `batch` rows, each its own
     /// short write transaction so that appends keep flowing; returns how many went.
     virtual std::size_t purge_before(unix_ms cutoff, std::size_t batch = 500) = 0;
@@ -154,16 +162,33 @@ class store {
             token, std::move(m));
     }
 
+    /// `read` for Asio: completes with (error_code) on the token's executor.
+    template <class Token>
+    auto async_read(read_fn fn, Token&& token) {
+        return async_job(
+            std::move(fn), std::forward<Token>(token),
+            [this](read_fn f, read_handler done) { read(std::move(f), std::move(done)); });
+    }
+
     /// `write` for Asio: completes with (error_code) on the token's executor.
     template <class Token>
     auto async_write(write_fn fn, Token&& token) {
+        return async_job(
+            std::move(fn), std::forward<Token>(token),
+            [this](write_fn f, write_handler done) { write(std::move(f), std::move(done)); });
+    }
+
+  private:
+    // Starts `start(fn, done)` and completes the token with done's code on its executor.
+    template <class Fn, class Token, class Start>
+    static auto async_job(Fn fn, Token&& token, Start start) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
-            [this](auto handler, write_fn f) {
+            [start](auto handler, Fn f) {
                 using handler_t = decltype(handler);
                 auto work =
                     boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
                 auto h = std::make_shared<handler_t>(std::move(handler));
-                write(std::move(f), [h, work](boost::system::error_code ec) {
+                start(std::move(f), [h, work](boost::system::error_code ec) {
                     boost::asio::post(work.get_executor(),
                                       [h, ec]() mutable { std::move (*h)(ec); });
                 });

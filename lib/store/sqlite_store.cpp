@@ -381,50 +381,104 @@ std::size_t sqlite_store::purge_before(unix_ms cutoff, std::size_t batch) {
     }
 }
 
-std::vector<stored_message> sqlite_store::list(const message_query& q) const {
-    std::unique_ptr<connection> db;
+sqlite_store::reader_lease sqlite_store::lease_reader() const {
+    std::unique_ptr<reader> r;
     {
         std::lock_guard lock(readers_mutex_);
         if (!readers_.empty()) {
-            db = std::move(readers_.back());
+            r = std::move(readers_.back());
             readers_.pop_back();
         }
     }
-    if (!db) {
-        db = open_connection(cfg_, true);
+    if (!r) {
+        r = std::make_unique<reader>(open_connection(cfg_, true));
     }
+    return reader_lease(this, std::move(r));
+}
+
+sqlite_store::reader_lease::~reader_lease() {
+    if (r_) {
+        std::lock_guard lock(store_->readers_mutex_);
+        store_->readers_.push_back(std::move(r_));
+    }
+}
+
+std::vector<stored_message> sqlite_store::list(const message_query& q) const {
+    auto lease = lease_reader();
     std::vector<stored_message> out;
+    statement& s = lease->cache.get(list_sql);
+    s.reset();
+    s.bind(1, q.after_id);
+    q.source ? s.bind(2, *q.source) : s.bind_null(2);
+    q.to ? s.bind(3, *q.to) : s.bind_null(3);
+    s.bind(4, q.since);
+    s.bind(5, static_cast<std::int64_t>(q.limit));
+    struct reset_on_exit {
+        statement& s;
+        ~reset_on_exit() { s.reset(); }
+    } guard{s};
+    while (s.step()) {
+        stored_message m;
+        m.id = s.column_int(0);
+        m.source = s.column_text(1);
+        m.provider_id = s.column_text(2);
+        auto from = keys_->open(s.column_blob(3), m.id, "sender");
+        auto text = keys_->open(s.column_blob(5), m.id, "body");
+        if (!from.has_value() || !text.has_value()) {
+            throw std::runtime_error("message " + std::to_string(m.id) +
+                                     " cannot be opened with the configured key");
+        }
+        m.from = std::move(*from);
+        m.to = s.column_text(4);
+        m.text = std::move(*text);
+        if (!s.column_is_null(6)) {
+            m.sent_at = s.column_int(6);
+        }
+        m.received_at = s.column_int(7);
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+void sqlite_store::read(read_fn fn, read_handler done) {
     {
-        statement s(*db, list_sql);
-        s.bind(1, q.after_id);
-        q.source ? s.bind(2, *q.source) : s.bind_null(2);
-        q.to ? s.bind(3, *q.to) : s.bind_null(3);
-        s.bind(4, q.since);
-        s.bind(5, static_cast<std::int64_t>(q.limit));
-        while (s.step()) {
-            stored_message m;
-            m.id = s.column_int(0);
-            m.source = s.column_text(1);
-            m.provider_id = s.column_text(2);
-            auto from = keys_->open(s.column_blob(3), m.id, "sender");
-            auto text = keys_->open(s.column_blob(5), m.id, "body");
-            if (!from.has_value() || !text.has_value()) {
-                throw std::runtime_error("message " + std::to_string(m.id) +
-                                         " cannot be opened with the configured key");
+        std::lock_guard lock(mutex_);
+        if (closing_) {
+            if (done) {
+                done(make_error_code(errc::unavailable));
             }
-            m.from = std::move(*from);
-            m.to = s.column_text(4);
-            m.text = std::move(*text);
-            if (!s.column_is_null(6)) {
-                m.sent_at = s.column_int(6);
-            }
-            m.received_at = s.column_int(7);
-            out.push_back(std::move(m));
+            return;
         }
     }
-    std::lock_guard lock(readers_mutex_);
-    readers_.push_back(std::move(db));
-    return out;
+    boost::asio::post(read_pool_, [this, fn = std::move(fn), done = std::move(done)] {
+        boost::system::error_code ec;
+        try {
+            auto lease = lease_reader();
+            connection& db = *lease->db;
+            db.exec("BEGIN");  // one snapshot for every query of `fn`
+            try {
+                reader_txn txn(db, lease->cache, *keys_);
+                fn(txn);
+            } catch (...) {
+                db.exec("ROLLBACK");
+                throw;
+            }
+            db.exec("COMMIT");
+        } catch (const boost::system::system_error& e) {
+            ec = e.code();
+        } catch (const sqlite_error& e) {
+            ec = make_error_code(errc::unavailable);
+            log_event(*opts_.logger, spdlog::level::err, "store read failed",
+                      {{"error", e.what()}});
+        } catch (const std::exception& e) {
+            ec = make_error_code(errc::internal);
+            log_event(*opts_.logger, spdlog::level::err, "store read failed",
+                      {{"error", e.what()}});
+        }
+        if (done) {
+            done(ec);
+        }
+    });
 }
 
 std::string sqlite_store::pragma(std::string_view name) {
@@ -515,6 +569,7 @@ void sqlite_store::close() {
         closing_ = true;
         wake_.notify_all();
     }
+    read_pool_.join();  // reads already queued finish; later ones are refused
     if (resealer_.joinable()) {
         resealer_.join();  // its next job is refused; it stops
     }

@@ -10,6 +10,8 @@
 #include <thread>
 #include <variant>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include <vrnum/store.hpp>
 
 #include "crypto/seal.hpp"
@@ -35,6 +37,7 @@ class sqlite_store final : public store {
     void on_commit(commit_listener listener) override;
     void on_append(append_hook hook) override;
     void write(write_fn fn, write_handler done) override;
+    void read(read_fn fn, read_handler done) override;
     std::size_t purge_before(unix_ms cutoff, std::size_t batch) override;
     std::vector<stored_message> list(const message_query& q) const override;
     std::string pragma(std::string_view name) override;
@@ -86,8 +89,32 @@ class sqlite_store final : public store {
     std::thread writer_;
     std::thread resealer_;
 
+    // A read-only connection with its prepared statements.
+    struct reader {
+        explicit reader(std::unique_ptr<connection> c) : db(std::move(c)), cache(*db) {}
+        std::unique_ptr<connection> db;
+        statement_cache cache;
+    };
+    // A reader taken from the pool, given back when the lease ends.
+    class reader_lease {
+      public:
+        reader_lease(const sqlite_store* store, std::unique_ptr<reader> r)
+            : store_(store), r_(std::move(r)) {}
+        reader_lease(reader_lease&&) = default;
+        reader_lease& operator=(reader_lease&&) = delete;
+        ~reader_lease();
+        reader* operator->() const noexcept { return r_.get(); }
+
+      private:
+        const sqlite_store* store_;
+        std::unique_ptr<reader> r_;
+    };
+    reader_lease lease_reader() const;
+
     mutable std::mutex readers_mutex_;
-    mutable std::vector<std::unique_ptr<connection>> readers_;
+    mutable std::vector<std::unique_ptr<reader>> readers_;
+    // Reads block: they run here, never on the caller's (I/O) threads.
+    boost::asio::thread_pool read_pool_{2};
 
     // The `result` label of vrnum_store_appends_total, in this order.
     enum class append_outcome : std::size_t { stored, duplicate, failed, overloaded, unavailable };

@@ -36,7 +36,7 @@ statement& statement_cache::get(std::string_view sql) {
     return *it->second;
 }
 
-statement& writer_txn::prepare(std::string_view sql, std::initializer_list<sql_value> params) {
+statement& sql_access::prepare(std::string_view sql, std::initializer_list<sql_value> params) {
     statement& s = cache_.get(sql);
     s.reset();
     int index = 1;
@@ -58,7 +58,7 @@ statement& writer_txn::prepare(std::string_view sql, std::initializer_list<sql_v
     return s;
 }
 
-std::int64_t writer_txn::exec(std::string_view sql, std::initializer_list<sql_value> params) {
+std::int64_t sql_access::exec(std::string_view sql, std::initializer_list<sql_value> params) {
     statement& s = prepare(sql, params);
     reset_on_exit guard{s};
     while (s.step()) {
@@ -66,7 +66,7 @@ std::int64_t writer_txn::exec(std::string_view sql, std::initializer_list<sql_va
     return db_.changes();
 }
 
-std::size_t writer_txn::query(std::string_view sql, std::initializer_list<sql_value> params,
+std::size_t sql_access::query(std::string_view sql, std::initializer_list<sql_value> params,
                               const std::function<void(const sql_row&)>& on_row) {
     statement& s = prepare(sql, params);
     reset_on_exit guard{s};
@@ -80,21 +80,7 @@ std::size_t writer_txn::query(std::string_view sql, std::initializer_list<sql_va
 }
 
 std::int64_t writer_txn::last_insert_id() const {
-    return sqlite3_last_insert_rowid(db_.handle());
-}
-
-std::string writer_txn::seal(std::string_view plaintext, std::int64_t row_id,
-                             std::string_view column) const {
-    return keys_.seal(plaintext, row_id, column);
-}
-
-result<std::string> writer_txn::open(std::string_view envelope, std::int64_t row_id,
-                                     std::string_view column) const {
-    return keys_.open(envelope, row_id, column);
-}
-
-std::string writer_txn::blind_index(std::string_view value) const {
-    return keys_.blind_index(value);
+    return sqlite3_last_insert_rowid(sql_.db().handle());
 }
 
 }  // namespace vrnum::detail
