@@ -17,7 +17,9 @@ namespace {
 
 std::shared_ptr<vrnum::store> open_store(const daemon_config& cfg,
                                          std::shared_ptr<spdlog::logger> log) {
-    return vrnum::store::open(cfg.lib.store, {.logger = std::move(log)});
+    // Re-sealing after a rotation is the running daemon's job: a one-off command must not
+    // re-seal rows under a key the daemon does not hold yet.
+    return vrnum::store::open(cfg.lib.store, {.logger = std::move(log), .reseal = false});
 }
 
 // Audit and command logs go to the same JSON-lines files as the server's.

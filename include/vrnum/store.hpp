@@ -66,6 +66,9 @@ class store {
         /// Where append completions run: all of a batch's in one hand-off, so the writer
         /// wakes one thread per commit rather than one per message. Unset: on the writer.
         std::optional<boost::asio::any_io_executor> completions;
+        /// Re-seal messages sealed under an older key in the background (after a key
+        /// rotation). On for a serving process; one-off commands leave it to the daemon.
+        bool reseal = true;
     };
     using append_handler = std::function<void(boost::system::error_code, append_result)>;
     using write_fn = std::function<void(write_txn&)>;

@@ -148,6 +148,10 @@ void statement::run() {
     reset();
 }
 
+bool statement::busy() const noexcept {
+    return sqlite3_stmt_busy(stmt_) != 0;
+}
+
 void statement::reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);

@@ -71,6 +71,8 @@ class statement {
     void run();
     /// Resets for another use and clears bindings.
     void reset();
+    /// True between a step that returned a row and the reset (rows still being read).
+    bool busy() const noexcept;
 
     std::int64_t column_int(int i) const;
     double column_double(int i) const;

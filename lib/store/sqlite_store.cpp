@@ -8,6 +8,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <sqlite3.h>
 
 #include <vrnum/error.hpp>
 
@@ -21,6 +22,11 @@ namespace detail {
 namespace fs = std::filesystem;
 
 namespace {
+
+// Thrown inside a batch when its transaction is gone; fails the whole batch.
+struct transaction_lost : std::runtime_error {
+    transaction_lost() : std::runtime_error("the write transaction ended early") {}
+};
 
 constexpr std::string_view insert_sql =
     "INSERT INTO messages (id, source, provider_id, sender, recipient, body, sent_at, "
@@ -120,7 +126,7 @@ sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_pt
                       .Add({});
     }
     writer_ = std::thread([this] { writer_loop(); });
-    if (keys_->size() > 1) {
+    if (keys_->size() > 1 && opts_.reseal) {
         resealer_ = std::thread([this] { reseal_loop(); });
     }
 }
@@ -277,7 +283,8 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
                 }
             } catch (const boost::system::system_error& e) {
                 // A component's own refusal (e.g. insufficient funds): not a store failure.
-                results[i].first = e.code();
+                // Its writes were undone, so it never completes as a success.
+                results[i].first = e.code() ? e.code() : make_error_code(errc::internal);
             } catch (const sqlite_error& e) {
                 // One failing item fails alone; the rest of the batch commits.
                 results[i].first = make_error_code(errc::unavailable);
@@ -291,6 +298,11 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
                 log_event(*opts_.logger, spdlog::level::err, "store write failed",
                           {{"error", e.what()}});
             }
+            if (sqlite3_get_autocommit(writer_db_->handle()) != 0) {
+                // The transaction is gone (SQLite ended it on disk full or an I/O error, or a
+                // component ended it): nothing of this batch can be trusted to commit.
+                throw transaction_lost();
+            }
         }
         writer_db_->exec("COMMIT");
     } catch (const std::exception& e) {
@@ -301,8 +313,15 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
             // Already rolled back by SQLite.
         }
         batch_ec = make_error_code(errc::unavailable);
-        next_id_ = first_id;
         stored.clear();
+        // Ids come from the table, not from what this batch meant to write: part of it may
+        // have been committed after all (a transaction SQLite ended on its own).
+        try {
+            next_id_ = writer_db_->query_int("SELECT COALESCE(MAX(id), 0) + 1 FROM messages")
+                           .value_or(first_id);
+        } catch (const std::exception&) {
+            next_id_ = first_id;
+        }
     }
     if (batch_sizes_) {
         commit_seconds_->Observe(
@@ -441,15 +460,16 @@ std::vector<stored_message> sqlite_store::list(const message_query& q) const {
 }
 
 void sqlite_store::read(read_fn fn, read_handler done) {
-    {
-        std::lock_guard lock(mutex_);
-        if (closing_) {
-            if (done) {
-                done(make_error_code(errc::unavailable));
-            }
-            return;
+    std::unique_lock lock(mutex_);
+    if (closing_) {
+        lock.unlock();
+        if (done) {
+            done(make_error_code(errc::unavailable));
         }
+        return;
     }
+    // Posted under the lock: close() sets closing_ under it before it joins the pool, so a
+    // read is either refused or queued ahead of the join, never stranded in a stopped pool.
     boost::asio::post(read_pool_, [this, fn = std::move(fn), done = std::move(done)] {
         boost::system::error_code ec;
         try {
@@ -465,7 +485,7 @@ void sqlite_store::read(read_fn fn, read_handler done) {
             }
             db.exec("COMMIT");
         } catch (const boost::system::system_error& e) {
-            ec = e.code();
+            ec = e.code() ? e.code() : make_error_code(errc::internal);
         } catch (const sqlite_error& e) {
             ec = make_error_code(errc::unavailable);
             log_event(*opts_.logger, spdlog::level::err, "store read failed",

@@ -1,5 +1,8 @@
 #include "store/writer_txn.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
 #include <type_traits>
 
 #include <sqlite3.h>
@@ -32,6 +35,9 @@ statement& statement_cache::get(std::string_view sql) {
     auto it = cache_.find(std::string(sql));
     if (it == cache_.end()) {
         it = cache_.emplace(std::string(sql), std::make_unique<statement>(db_, sql)).first;
+    } else if (it->second->busy()) {
+        // Its rows are being read by an outer call: resetting it would restart that one.
+        throw std::logic_error("the same SQL is already running on this connection");
     }
     return *it->second;
 }
@@ -59,6 +65,23 @@ statement& sql_access::prepare(std::string_view sql, std::initializer_list<sql_v
 }
 
 std::int64_t sql_access::exec(std::string_view sql, std::initializer_list<sql_value> params) {
+    // The store owns the transaction and its savepoints.
+    static constexpr std::string_view control[] = {"BEGIN",    "COMMIT",    "END",
+                                                   "ROLLBACK", "SAVEPOINT", "RELEASE"};
+    auto first = sql.substr(sql.find_first_not_of(" \t\r\n") == std::string_view::npos
+                                ? sql.size()
+                                : sql.find_first_not_of(" \t\r\n"));
+    for (std::string_view word : control) {
+        if (first.size() >= word.size() &&
+            std::equal(
+                word.begin(), word.end(), first.begin(),
+                [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); }) &&
+            (first.size() == word.size() ||
+             !std::isalnum(static_cast<unsigned char>(first[word.size()])))) {
+            throw std::invalid_argument("transaction control belongs to the store: " +
+                                        std::string(word));
+        }
+    }
     statement& s = prepare(sql, params);
     reset_on_exit guard{s};
     while (s.step()) {

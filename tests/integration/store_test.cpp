@@ -535,6 +535,12 @@ TEST(store, a_new_key_reseals_old_rows_in_the_background) {
     const std::uint32_t new_id = store::add_key(cfg);
     EXPECT_NE(new_id, old_id);
     {
+        // A one-off command (reseal off) leaves the rows to the daemon's next start.
+        auto cli = store::open(cfg, {.logger = quiet_logger(), .reseal = false});
+        EXPECT_EQ(cli->messages_after(0, 10).size(), 10u);
+    }
+    EXPECT_EQ(store::key_status(cfg)[0].rows, count);
+    {
         auto s = open_store(cfg);
         EXPECT_FALSE(append_sync(*s, make_message("after")).first);
         // Bounded wait: the re-seal runs in jobs between appends.
@@ -698,6 +704,42 @@ TEST(store, async_read_and_write_complete_asio_tokens) {
         boost::asio::detached);
     ioc.run();  // returns once the coroutine is done: the work guards kept it alive till then
     EXPECT_EQ(seen, (std::vector<std::string>{"co"}));
+}
+
+TEST(store, a_write_cannot_end_the_transaction_or_succeed_after_undoing) {
+    temp_dir dir;
+    auto s = open_with_schema(config_in(dir));
+    for (const char* sql : {"COMMIT", " rollback", "END", "RELEASE item", "SAVEPOINT x", "BEGIN"}) {
+        EXPECT_EQ(write_sync(*s, [&](vrnum::write_txn& t) { t.exec(sql); }), vrnum::errc::internal)
+            << sql;
+    }
+    // A refusal with no code is still a refusal: its writes are gone.
+    EXPECT_EQ(write_sync(*s,
+                         [](vrnum::write_txn& t) {
+                             t.exec("INSERT INTO kv (k, i) VALUES ('zero', 0)");
+                             throw boost::system::system_error(boost::system::error_code{});
+                         }),
+              vrnum::errc::internal);
+    // The same SQL run again from inside its own rows is refused, not silently restarted.
+    ASSERT_FALSE(write_sync(*s, [](vrnum::write_txn& t) {
+        t.exec("INSERT INTO kv (k, i) VALUES ('x', 1), ('y', 2)");
+    }));
+    EXPECT_EQ(write_sync(*s,
+                         [](vrnum::write_txn& t) {
+                             t.query("SELECT k FROM kv", {}, [&](const vrnum::sql_row&) {
+                                 t.query("SELECT k FROM kv", {}, [](const vrnum::sql_row&) {});
+                             });
+                         }),
+              vrnum::errc::internal);
+    // And the store goes on: appends commit and get fresh ids.
+    auto [ec, r] = append_sync(*s, make_message("after-refusals"));
+    EXPECT_FALSE(ec);
+    EXPECT_GT(r.id, 0);
+    std::size_t rows = 0;
+    EXPECT_FALSE(write_sync(*s, [&](vrnum::write_txn& t) {
+        rows = t.query("SELECT k FROM kv", {}, [](const vrnum::sql_row&) {});
+    }));
+    EXPECT_EQ(rows, 2u);
 }
 
 }  // namespace
