@@ -2,15 +2,12 @@
 // in the store exactly once after the restart, and the file passes PRAGMA integrity_check.
 
 #include <atomic>
-#include <iomanip>
 #include <map>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
@@ -20,6 +17,7 @@
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/signing.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -31,16 +29,7 @@ using vrnum::test::temp_dir;
 const std::string secret = "crash-test-secret";
 
 std::string sign(const std::string& body) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, secret.data(), secret.size(),
-              reinterpret_cast<const unsigned char*>(body.data()), body.size(), out, sizeof out,
-              &len);
-    std::ostringstream hex;
-    for (std::size_t i = 0; i < len; ++i) {
-        hex << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(out[i]);
-    }
-    return hex.str();
+    return vrnum::test::hmac_sha256_hex(secret, body);
 }
 
 // Posts unique messages on one keep-alive connection until the server goes away (or a

@@ -3,15 +3,12 @@
 
 #include <atomic>
 #include <future>
-#include <iomanip>
-#include <sstream>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
 
@@ -21,28 +18,17 @@
 
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/signing.hpp"
 
 namespace {
 
+using vrnum::test::hmac_sha256_hex;
 using vrnum::test::http_connection;
 using vrnum::test::request;
 using vrnum::test::running_gateway;
 using vrnum::test::test_config;
 
 const std::string secret = "webhook-test-secret";
-
-std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-              reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, sizeof out,
-              &len);
-    std::ostringstream hex;
-    for (std::size_t i = 0; i < len; ++i) {
-        hex << std::hex << std::setw(2) << std::setfill('0') << static_cast<int>(out[i]);
-    }
-    return hex.str();
-}
 
 vrnum::config hmac_config() {
     auto cfg = test_config();
