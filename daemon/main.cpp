@@ -3,10 +3,14 @@
 
 #include <csignal>
 #include <cstdio>
+#include <exception>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/logger.h>
@@ -33,10 +37,30 @@ int serve(const vrnumd::daemon_config& cfg) {
     if (threads == 0) {
         threads = std::max(1U, std::thread::hardware_concurrency());
     }
-    net::io_context ioc(static_cast<int>(threads));
-    vrnum::gateway gw(ioc, cfg.lib, {.logger = log, .sms_retention_days = cfg.retention.sms_days});
+    // One io_context per I/O thread: a connection stays on one thread and needs no strand.
+    // The first also carries the listeners, signals and the store's completions.
+    net::io_context ioc(1);
+    std::vector<std::unique_ptr<net::io_context>> extra;
+    std::vector<net::io_context*> io_contexts{&ioc};
+    for (unsigned i = 1; i < threads; ++i) {
+        io_contexts.push_back(extra.emplace_back(std::make_unique<net::io_context>(1)).get());
+    }
+    vrnum::gateway gw(
+        ioc, cfg.lib,
+        {.logger = log, .sms_retention_days = cfg.retention.sms_days, .io_contexts = io_contexts});
     gw.start();
     gw.set_ready(true);
+
+    // The workers wait for connections until the drain is over.
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> idle_work;
+    for (auto& c : extra) {
+        idle_work.push_back(net::make_work_guard(*c));
+    }
+    auto stop_all = [&] {
+        for (auto* c : io_contexts) {
+            c->stop();
+        }
+    };
 
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     bool stopping = false;
@@ -46,14 +70,14 @@ int serve(const vrnumd::daemon_config& cfg) {
                 return;
             }
             if (stopping) {
-                ioc.stop();  // a second signal: stop waiting for the drain
+                stop_all();  // a second signal: stop waiting for the drain
                 return;
             }
             stopping = true;
             signals.async_wait(on_signal);
             gw.async_shutdown([&] {
                 signals.cancel();
-                ioc.stop();
+                stop_all();
             });
         };
     signals.async_wait(on_signal);
@@ -63,18 +87,32 @@ int serve(const vrnumd::daemon_config& cfg) {
         std::cout << "admin listening on " << gw.admin_address() << std::endl;
     }
 
+    std::mutex failure_mutex;
+    std::exception_ptr failure;
     {
         // jthreads join on every way out of this scope.
         std::vector<std::jthread> pool;
-        for (unsigned i = 1; i < threads; ++i) {
-            pool.emplace_back([&ioc] { ioc.run(); });
+        for (auto& c : extra) {
+            pool.emplace_back([&, c = c.get()] {
+                try {
+                    c->run();
+                } catch (...) {
+                    // Ends the daemon as it would on the main thread, once every thread is out.
+                    std::lock_guard lock(failure_mutex);
+                    failure = std::current_exception();
+                    stop_all();
+                }
+            });
         }
         try {
             ioc.run();
         } catch (...) {
-            ioc.stop();  // let the pool finish so that the threads can join
+            stop_all();  // let the pool finish so that the threads can join
             throw;
         }
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
     }
     log->flush();
     return exit_ok;

@@ -36,11 +36,18 @@ struct gateway_options {
     std::vector<migration> migrations;
     /// Messages older than this many days are purged (hourly, in small batches); 0 = at once.
     unsigned sms_retention_days = 30;
+    /// Where connections run. Empty (the default): on the gateway's io_context, each on a
+    /// strand of its own, however many threads run it. Otherwise new connections are spread
+    /// round-robin over these io_contexts (the gateway's own may be one of them), each of
+    /// which the caller runs on exactly one thread, so that a connection needs no strand and
+    /// never hops between threads. They must run until `async_shutdown` calls `done`.
+    std::vector<boost::asio::io_context*> io_contexts;
 };
 
 /// Owns the server, its routes and listeners. Runs on the given io_context, whose threads
 /// the caller provides. Construct, add routes, `start()`, later `async_shutdown()`; these
-/// calls come from one thread. Handlers run on the io_context's threads.
+/// calls come from one thread. Handlers run on the io_context's threads (or on those of
+/// `gateway_options::io_contexts`).
 class gateway {
   public:
     /// Opens the store (applying migrations) and builds the sources. Throws config_error or

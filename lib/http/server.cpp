@@ -81,8 +81,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     };
 
     impl(net::io_context& i, const server_config& cfg, std::shared_ptr<spdlog::logger> log,
-         std::shared_ptr<prometheus::Registry> reg)
+         std::shared_ptr<prometheus::Registry> reg, std::vector<net::io_context*> w)
         : ioc(i),
+          workers(std::move(w)),
           ctx(cfg, std::move(log), std::move(reg)),
           control(net::make_strand(i)),
           grace_timer(control) {
@@ -92,12 +93,15 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     }
 
     net::awaitable<void> accept_loop(listener& l);
+    net::any_io_executor next_executor();
     void spawn(tcp::socket sock, std::shared_ptr<const router> routes);
     void session_done(const std::shared_ptr<session_handle>& h, std::exception_ptr e);
     void fire_done();
     void close_acceptors();
 
     net::io_context& ioc;
+    const std::vector<net::io_context*> workers;
+    std::atomic<std::size_t> next_worker{0};
     server_context ctx;
     std::optional<net::ssl::context> tls;
     std::list<listener> listeners;
@@ -125,10 +129,20 @@ net::awaitable<void> tls_session(tcp::socket sock, std::shared_ptr<const router>
 
 }  // namespace
 
+// A connection's handlers never run concurrently: on a single-threaded worker by
+// construction, on the shared io_context through a strand.
+net::any_io_executor http_server::impl::next_executor() {
+    if (workers.empty()) {
+        return net::make_strand(ioc);
+    }
+    return workers[next_worker.fetch_add(1, std::memory_order_relaxed) % workers.size()]
+        ->get_executor();
+}
+
 net::awaitable<void> http_server::impl::accept_loop(listener& l) {
     auto self = shared_from_this();
     for (;;) {
-        tcp::socket sock(net::make_strand(ioc));
+        tcp::socket sock(next_executor());
         auto [ec] = co_await l.acceptor.async_accept(sock, tuple_awaitable);
         if (ec == net::error::operation_aborted || !l.acceptor.is_open() || ctx.draining) {
             co_return;
@@ -215,8 +229,10 @@ void http_server::impl::close_acceptors() {
 
 http_server::http_server(net::io_context& ioc, const server_config& cfg,
                          std::shared_ptr<spdlog::logger> log,
-                         std::shared_ptr<prometheus::Registry> registry)
-    : impl_(std::make_shared<impl>(ioc, cfg, std::move(log), std::move(registry))) {}
+                         std::shared_ptr<prometheus::Registry> registry,
+                         std::vector<net::io_context*> workers)
+    : impl_(std::make_shared<impl>(ioc, cfg, std::move(log), std::move(registry),
+                                   std::move(workers))) {}
 
 // The accept loops hold the impl alive; without this they would go on accepting after the
 // owner is gone. Sessions still open keep what they use (config, logger, metrics) alive.

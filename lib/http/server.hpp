@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <vrnum/config.hpp>
 
@@ -24,9 +25,11 @@ class router;
 
 class http_server {
   public:
+    /// Connections run on `ioc`, each on a strand, or, when `workers` is not empty, on the
+    /// workers in turn, each of which is run by one thread (no strand).
     http_server(boost::asio::io_context& ioc, const server_config& cfg,
-                std::shared_ptr<spdlog::logger> log,
-                std::shared_ptr<prometheus::Registry> registry);
+                std::shared_ptr<spdlog::logger> log, std::shared_ptr<prometheus::Registry> registry,
+                std::vector<boost::asio::io_context*> workers = {});
     /// Stops accepting (without draining) if `shutdown` was not called.
     ~http_server();
     http_server(const http_server&) = delete;

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/asio/steady_timer.hpp>
@@ -417,6 +420,84 @@ TEST(http_server, drain_lets_an_in_flight_request_finish) {
     EXPECT_EQ(a->status, 200u);
     EXPECT_EQ(a->body, "done:ok");
     EXPECT_FALSE(a->keep_alive);
+    EXPECT_TRUE(g.wait_drained(std::chrono::seconds(20)));
+}
+
+}  // namespace
+
+namespace {
+
+// With an io_context per thread, connections are spread over the threads and each stays on
+// its own: every answer of a connection comes from one thread, and both threads serve.
+TEST(http_server, per_thread_io_contexts_keep_each_connection_on_one_thread) {
+    std::mutex mutex;
+    std::map<std::thread::id, std::string> names;
+    http::route where{"GET", "/where", [&](http::request&) -> net::awaitable<http::response> {
+                          std::lock_guard lock(mutex);
+                          auto [it, added] = names.try_emplace(std::this_thread::get_id(),
+                                                               std::to_string(names.size()));
+                          http::response res;
+                          res.body = it->second;
+                          co_return res;
+                      }};
+    running_gateway g(test_config(), {where, echo_route()}, false,
+                      running_gateway::threading::per_thread);
+    std::set<std::string> seen;
+    for (int conn = 0; conn < 4; ++conn) {
+        http_connection c(g.address());
+        std::string first;
+        for (int i = 0; i < 3; ++i) {
+            ASSERT_TRUE(c.send("GET /where HTTP/1.1\r\nHost: t\r\n\r\n"));
+            auto a = c.read();
+            ASSERT_TRUE(a);
+            ASSERT_EQ(a->status, 200u);
+            if (i == 0) {
+                first = a->body;
+            }
+            EXPECT_EQ(a->body, first) << "connection " << conn << " moved between threads";
+        }
+        seen.insert(first);
+        ASSERT_TRUE(c.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok"));
+        auto e = c.read();
+        ASSERT_TRUE(e);
+        EXPECT_EQ(e->body, "x:ok");
+    }
+    EXPECT_EQ(seen.size(), 2u);
+}
+
+// The drain reaches connections on every thread: idle ones close at once, a busy one
+// finishes its answer, and then the drain completes.
+TEST(http_server, per_thread_io_contexts_drain) {
+    std::promise<void> entered;
+    std::atomic<bool> release{false};
+    http::route slow{"GET", "/slow", [&](http::request&) -> net::awaitable<http::response> {
+                         entered.set_value();
+                         net::steady_timer t(co_await net::this_coro::executor);
+                         while (!release) {
+                             t.expires_after(std::chrono::milliseconds(10));
+                             co_await t.async_wait(net::use_awaitable);
+                         }
+                         co_return http::response{};
+                     }};
+    running_gateway g(test_config(), {slow}, false, running_gateway::threading::per_thread);
+    std::vector<http_connection> idle;
+    for (int i = 0; i < 3; ++i) {  // on both threads
+        idle.emplace_back(g.address());
+        ASSERT_TRUE(idle.back().send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"));
+        ASSERT_TRUE(idle.back().read());
+    }
+    http_connection busy(g.address());
+    ASSERT_TRUE(busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    g.begin_shutdown();
+    for (auto& c : idle) {
+        EXPECT_TRUE(c.closed_by_peer());
+    }
+    EXPECT_FALSE(g.wait_drained(std::chrono::milliseconds(200)));
+    release = true;
+    auto a = busy.read();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200u);
     EXPECT_TRUE(g.wait_drained(std::chrono::seconds(20)));
 }
 

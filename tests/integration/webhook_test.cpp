@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <future>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -82,6 +83,45 @@ TEST(webhook, signed_message_is_stored_before_the_answer) {
         vrnum::store::open(cfg.store, {.logger = std::make_shared<spdlog::logger>(
                                            "t", std::make_shared<spdlog::sinks::null_sink_mt>())});
     EXPECT_EQ(st->messages_after(0, 10).size(), 1u);
+}
+
+// The daemon's threading (an io_context per I/O thread): concurrent keep-alive clients on
+// both threads, each message sent twice, every answer 200 after its commit, one row each.
+TEST(webhook, per_thread_io_contexts_store_concurrent_webhooks_once) {
+    running_gateway g(hmac_config(), {}, false, running_gateway::threading::per_thread);
+    constexpr int clients = 6;
+    constexpr int per_client = 25;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < clients; ++t) {
+        threads.emplace_back([&, t] {
+            http_connection c(g.address());
+            for (int i = 0; i < per_client; ++i) {
+                const std::string body =
+                    body_for("pt-" + std::to_string(t) + "-" + std::to_string(i));
+                const std::string head =
+                    "POST /webhooks/ys HTTP/1.1\r\nHost: t\r\n"
+                    "Content-Type: application/json\r\nX-Signature: " +
+                    hmac_sha256_hex(secret, body) +
+                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+                for (int attempt = 0; attempt < 2; ++attempt) {
+                    if (!c.send(head + body)) {
+                        return;
+                    }
+                    auto a = c.read();
+                    if (a && a->status == 200u) {
+                        ++ok;
+                    }
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(ok.load(), clients * per_client * 2);
+    EXPECT_EQ(g.gw().messages_after(0, 1000).size(),
+              static_cast<std::size_t>(clients * per_client));
 }
 
 TEST(webhook, bad_signatures_are_401_and_leave_nothing) {

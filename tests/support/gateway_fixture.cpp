@@ -2,7 +2,9 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
@@ -11,6 +13,9 @@ namespace vrnum::test {
 
 struct running_gateway::state {
     boost::asio::io_context ioc{2};
+    boost::asio::io_context second{1};  // the other thread's, with threading::per_thread
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+        second_work;
     std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink =
         std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100000);
     std::mutex mutex;
@@ -26,7 +31,8 @@ config test_config() {
     return c;
 }
 
-running_gateway::running_gateway(config cfg, std::vector<http::route> routes, bool keep_listen)
+running_gateway::running_gateway(config cfg, std::vector<http::route> routes, bool keep_listen,
+                                 threading model)
     : state_(std::make_shared<state>()) {
     if (!keep_listen) {
         cfg.server.listen = "127.0.0.1:0";
@@ -41,13 +47,18 @@ running_gateway::running_gateway(config cfg, std::vector<http::route> routes, bo
     auto log = std::make_shared<spdlog::logger>("test", state_->sink);
     log->set_pattern("%v");
     log->set_level(spdlog::level::info);
-    gw_ = std::make_unique<gateway>(state_->ioc, std::move(cfg), gateway_options{.logger = log});
+    gateway_options opts{.logger = log};
+    if (model == threading::per_thread) {
+        opts.io_contexts = {&state_->ioc, &state_->second};
+        state_->second_work.emplace(state_->second.get_executor());
+    }
+    gw_ = std::make_unique<gateway>(state_->ioc, std::move(cfg), std::move(opts));
     gw_->add_routes(std::move(routes));
     gw_->start();
     gw_->set_ready(true);
-    for (int i = 0; i < 2; ++i) {
-        threads_.emplace_back([s = state_] { s->ioc.run(); });
-    }
+    threads_.emplace_back([s = state_] { s->ioc.run(); });
+    threads_.emplace_back(
+        [s = state_, model] { (model == threading::per_thread ? s->second : s->ioc).run(); });
 }
 
 running_gateway::~running_gateway() {
@@ -55,6 +66,8 @@ running_gateway::~running_gateway() {
     if (!wait_drained(std::chrono::seconds(60))) {
         state_->ioc.stop();
     }
+    state_->second_work.reset();
+    state_->second.stop();
     for (auto& t : threads_) {
         t.join();
     }
@@ -69,6 +82,7 @@ void running_gateway::begin_shutdown() {
         state_->shutdown_started = true;
     }
     gw_->async_shutdown([s = state_] {
+        s->second_work.reset();  // the drain is over: the second thread may finish
         std::lock_guard lock(s->mutex);
         s->drained = true;
         s->cv.notify_all();

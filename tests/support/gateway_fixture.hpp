@@ -16,11 +16,16 @@ namespace vrnum::test {
 
 class running_gateway {
   public:
+    /// How the two I/O threads serve connections.
+    enum class threading {
+        shared,      ///< both run the gateway's io_context (connections on strands)
+        per_thread,  ///< each runs an io_context of its own (`gateway_options::io_contexts`)
+    };
     /// Starts a gateway with `cfg` (its listen addresses forced to port 0 on loopback unless
     /// `keep_listen`, a relative store path moved into a temporary directory) plus `routes`,
     /// served by two I/O threads.
     explicit running_gateway(config cfg, std::vector<http::route> routes = {},
-                             bool keep_listen = false);
+                             bool keep_listen = false, threading model = threading::shared);
     /// Drains it (if not yet done) and joins the threads.
     ~running_gateway();
 
