@@ -202,40 +202,92 @@ std::optional<std::vector<master_key>> read_key_file(const std::filesystem::path
     return keys;
 }
 
-void rewrite_key_file(const std::filesystem::path& path, const std::vector<master_key>& keys) {
-    if (keys.empty() || keys.size() > max_keys_in_file) {
-        fail(path, "must hold 1 to " + std::to_string(max_keys_in_file) + " keys");
-    }
+namespace {
+
+// Replaces the key file at `path` with `make_keys()`, atomically: written to `<path>.new`,
+// fsync'ed, renamed over, directory fsync'ed. `<path>.new`, created exclusively, is also the
+// lock: `make_keys` reads the current file only once it is held, so of two rotations racing
+// each other the second fails instead of writing over the first one's key.
+template <class MakeKeys>
+void replace_key_file(const std::filesystem::path& path, MakeKeys make_keys) {
     std::filesystem::path next = path;
     next += ".new";
-    create_with(next, keys);
-    if (::rename(next.c_str(), path.c_str()) != 0) {
+    fd_guard fd(::open(next.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR));
+    if (fd.get() < 0) {
         int err = errno;
+        if (err == EEXIST) {
+            fail(path,
+                 "is being replaced by another command, or a rotation did not finish: if "
+                 "none is running, remove " +
+                     next.string() + " and retry");
+        }
+        fail(next, "cannot be created", err);
+    }
+    std::vector<master_key> keys;
+    try {
+        keys = make_keys();
+    } catch (...) {
+        ::unlink(next.c_str());
+        throw;
+    }
+    int err = 0;
+    if (keys.empty() || keys.size() > max_keys_in_file) {
+        cleanse(keys);
+        ::unlink(next.c_str());
+        fail(path, "must hold 1 to " + std::to_string(max_keys_in_file) + " keys");
+    }
+    // The same owner as the file it replaces: root rotating the key of a daemon that runs as
+    // its own user must not leave it a file it cannot read.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_uid != ::geteuid() || st.st_gid != ::getegid()) &&
+        ::fchown(fd.get(), st.st_uid, st.st_gid) != 0) {
+        err = errno;
+    }
+    if (err == 0) {
+        err = write_keys(fd.get(), keys);
+    }
+    cleanse(keys);
+    if (err == 0 && fd.close() != 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        ::unlink(next.c_str());
+        fail(next, "cannot be written", err);
+    }
+    if (::rename(next.c_str(), path.c_str()) != 0) {
+        err = errno;
         ::unlink(next.c_str());
         fail(path, "cannot be replaced", err);
     }
     fsync_dir(path);
 }
 
+}  // namespace
+
+void rewrite_key_file(const std::filesystem::path& path, const std::vector<master_key>& keys) {
+    replace_key_file(path, [&keys] { return keys; });
+}
+
 master_key add_key_to_file(const std::filesystem::path& path) {
-    auto keys = read_key_file(path);
-    if (!keys) {
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) {
         fail(path, "does not exist; a new store creates its key file itself");
     }
-    if (keys->size() >= max_keys_in_file) {
-        cleanse(*keys);
-        fail(path, "already holds " + std::to_string(max_keys_in_file) +
-                       " keys; drop the ones no row uses first");
-    }
-    keys->push_back(random_key(path));
-    master_key added = keys->back();
-    try {
-        rewrite_key_file(path, *keys);
-    } catch (...) {
-        cleanse(*keys);
-        throw;
-    }
-    cleanse(*keys);
+    master_key added{};
+    replace_key_file(path, [&] {
+        auto keys = read_key_file(path);
+        if (!keys) {
+            fail(path, "does not exist; a new store creates its key file itself");
+        }
+        if (keys->size() >= max_keys_in_file) {
+            cleanse(*keys);
+            fail(path, "already holds " + std::to_string(max_keys_in_file) +
+                           " keys; drop the ones no row uses first");
+        }
+        keys->push_back(random_key(path));
+        added = keys->back();
+        return std::move(*keys);
+    });
     return added;
 }
 

@@ -35,8 +35,11 @@ std::optional<std::vector<master_key>> read_key_file(const std::filesystem::path
 /// Appends a fresh random key to the existing key file at `path`, making it the current one,
 /// and returns it. The file is replaced atomically (written to `<path>.new`, fsync'ed, renamed
 /// over, directory fsync'ed), so a crash leaves the old or the new file, never a torn one.
-/// Throws `std::runtime_error` as `read_key_file` does, when the file is missing or full, or
-/// when `<path>.new` is in the way (a rotation that did not finish: remove it and retry).
+/// `<path>.new` is also the lock: the current keys are read once it is created, so a second
+/// rotation running at the same time fails rather than write over the first one's key. The
+/// new file keeps the owner of the one it replaces. Throws `std::runtime_error` as
+/// `read_key_file` does, when the file is missing or full, or when `<path>.new` is in the way
+/// (another rotation, or one that did not finish: remove it and retry).
 master_key add_key_to_file(const std::filesystem::path& path);
 
 /// Writes `keys` (oldest first) over the key file at `path`, atomically as `add_key_to_file`

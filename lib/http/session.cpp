@@ -37,13 +37,20 @@ std::string make_request_id() {
     return s;
 }
 
-std::string http_date() {
+// The Date header changes once a second: format it once a second per thread.
+const std::string& http_date() {
+    thread_local std::time_t formatted_at = -1;
+    thread_local std::string value;
     std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::array<char, 40> buf{};
-    auto n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    return {buf.data(), n};
+    if (t != formatted_at) {
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        std::array<char, 40> buf{};
+        auto n = std::strftime(buf.data(), buf.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        value.assign(buf.data(), n);
+        formatted_at = t;
+    }
+    return value;
 }
 
 bool is_body_method(std::string_view m) {

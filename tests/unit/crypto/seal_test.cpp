@@ -1,9 +1,11 @@
 #include "crypto/seal.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -550,6 +552,44 @@ TEST(key_file, added_keys_come_last_and_keep_the_old_ones) {
     vrnum::detail::rewrite_key_file(path, {third});
     EXPECT_EQ(*vrnum::detail::read_key_file(path), (std::vector<vrnum::detail::master_key>{third}));
     EXPECT_THROW(vrnum::detail::rewrite_key_file(path, {}), std::runtime_error);
+}
+
+// Rotations racing each other (two operators, a script run twice): each one either adds its
+// key or fails with a clear error; no key that was reported added is ever dropped.
+TEST(key_file, concurrent_rotations_never_drop_a_reported_key) {
+    vrnum::test::temp_dir dir;
+    const fs::path path = dir.path() / "master.key";
+    auto first = vrnum::detail::create_key_file(path);
+    for (int round = 0; round < 50; ++round) {
+        std::mutex mutex;
+        std::vector<vrnum::detail::master_key> added;
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 8; ++t) {
+            threads.emplace_back([&] {
+                try {
+                    auto k = vrnum::detail::add_key_to_file(path);
+                    std::lock_guard lock(mutex);
+                    added.push_back(k);
+                } catch (const std::runtime_error& e) {
+                    EXPECT_NE(std::string(e.what()).find("master.key.new"), std::string::npos)
+                        << e.what();
+                }
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        auto keys = vrnum::detail::read_key_file(path);
+        ASSERT_TRUE(keys.has_value());
+        for (const auto& k : added) {
+            EXPECT_NE(std::find(keys->begin(), keys->end(), k), keys->end())
+                << "round " << round << ": a key reported added is not in the file";
+        }
+        EXPECT_EQ(keys->front(), first);
+        ASSERT_LT(keys->size(), 40u);
+        vrnum::detail::rewrite_key_file(path, {first});
+    }
+    EXPECT_FALSE(fs::exists(dir.path() / "master.key.new"));
 }
 
 TEST(key_file, refuses_a_directory) {
