@@ -154,12 +154,14 @@ master_key create_key_file(const std::filesystem::path& path) {
     std::vector<master_key> keys{random_key(path)};
     try {
         create_with(path, keys);
+        fsync_dir(path);
     } catch (...) {
         cleanse(keys);
         throw;
     }
-    fsync_dir(path);
-    return keys.front();
+    master_key key = keys.front();
+    cleanse(keys);
+    return key;
 }
 
 std::optional<std::vector<master_key>> read_key_file(const std::filesystem::path& path) {

@@ -44,6 +44,17 @@ constexpr std::string_view list_sql =
 // with sealed rows and no key refuses to start (and so does one whose keys do not open it).
 std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
     auto keys = read_key_file(cfg.key_file);
+    // However this ends, no copy of a master key stays behind in freed memory.
+    struct wipe_on_exit {
+        std::optional<std::vector<master_key>>& keys;
+        ~wipe_on_exit() {
+            if (keys) {
+                for (master_key& k : *keys) {
+                    OPENSSL_cleanse(k.data(), k.size());
+                }
+            }
+        }
+    } wipe{keys};
     bool has_rows = db.query_int("SELECT EXISTS (SELECT 1 FROM messages)").value_or(0) != 0;
     if (!keys) {
         if (has_rows) {
@@ -55,9 +66,6 @@ std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
     }
     // The file lists keys oldest first; the keyring wants the current one first.
     auto ring = std::make_unique<keyring>(std::vector<keyring::key>(keys->rbegin(), keys->rend()));
-    for (master_key& k : *keys) {
-        OPENSSL_cleanse(k.data(), k.size());
-    }
     if (has_rows) {
         statement s(db, "SELECT id, sender FROM messages ORDER BY id DESC LIMIT 1");
         s.step();
