@@ -116,7 +116,9 @@ class store {
     /// of its own. When `fn` throws, its writes roll back alone (the rest of the batch
     /// commits) and `done` gets the code of a `boost::system::system_error`, or
     /// `errc::internal` for any other exception (logged). Otherwise `done` gets success after
-    /// the commit, or `errc::unavailable` when the commit failed or the store is closed.
+    /// the commit, or `errc::unavailable` when the commit failed or the store is closed, or
+    /// `errc::overloaded` at once when `store.queue_max` items already wait (a component's
+    /// requests cannot grow the queue without bound any more than webhooks can).
     /// `done` runs on the writer thread: keep it short. Nothing slow belongs in `fn` (no
     /// network call, no password hashing): it holds up every webhook behind it.
     virtual void write(write_fn fn, write_handler done) = 0;

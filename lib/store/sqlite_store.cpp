@@ -179,9 +179,11 @@ void sqlite_store::on_append(append_hook hook) {
 }
 
 void sqlite_store::write(write_fn fn, write_handler done) {
+    bool full = false;
     {
         std::lock_guard lock(mutex_);
-        if (!closing_) {
+        full = queue_.size() >= cfg_.queue_max;
+        if (!closing_ && !full) {
             queue_.emplace_back(job_item{[this, fn = std::move(fn)](connection& db) {
                                              writer_txn txn(db, *stmts_, *keys_);
                                              fn(txn);
@@ -192,7 +194,7 @@ void sqlite_store::write(write_fn fn, write_handler done) {
         }
     }
     if (done) {
-        done(make_error_code(errc::unavailable));
+        done(make_error_code(full && !closing_ ? errc::overloaded : errc::unavailable));
     }
 }
 

@@ -514,6 +514,47 @@ TEST(store, write_after_close_fails_at_once) {
     EXPECT_EQ(write_sync(*s, [](vrnum::write_txn&) {}), vrnum::errc::unavailable);
 }
 
+// Components' writes share the bounded queue with webhooks: past `queue_max` they are
+// refused at once, and the ones already queued still commit.
+TEST(store, writes_past_queue_max_are_refused_at_once) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    cfg.queue_max = 4;
+    auto s = open_with_schema(cfg);
+    std::promise<void> entered;
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    s->write(
+        [&](vrnum::write_txn&) {
+            entered.set_value();
+            released.wait();  // holds the writer so that the queue fills
+        },
+        {});
+    ASSERT_EQ(entered.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    std::atomic<int> ok{0};
+    std::atomic<int> finished{0};
+    for (int i = 0; i < 4; ++i) {
+        s->write([](vrnum::write_txn&) {},
+                 [&](boost::system::error_code ec) {
+                     ok += ec ? 0 : 1;
+                     ++finished;
+                 });
+    }
+    boost::system::error_code refused;
+    bool called = false;
+    s->write([](vrnum::write_txn&) {},
+             [&](boost::system::error_code ec) {
+                 refused = ec;
+                 called = true;
+             });
+    EXPECT_TRUE(called);  // at once, on this thread
+    EXPECT_EQ(refused, vrnum::errc::overloaded);
+    release.set_value();
+    s->close();
+    EXPECT_EQ(finished.load(), 4);
+    EXPECT_EQ(ok.load(), 4);
+}
+
 TEST(store, a_new_key_reseals_old_rows_in_the_background) {
     temp_dir dir;
     auto cfg = config_in(dir);
