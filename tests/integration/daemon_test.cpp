@@ -122,7 +122,9 @@ TEST(vrnumd_serve, starts_on_a_minimal_config_and_stops_on_sigterm) {
 
 TEST(vrnumd_serve, sigterm_lets_an_in_flight_request_finish) {
     temp_dir dir;
-    auto file = dir.write("vrnum.yaml", minimal_config);
+    std::string config = minimal_config;
+    config.replace(config.find("\nstore:"), 0, "\n  threads: 2");
+    auto file = dir.write("vrnum.yaml", config);
     child_process p({vrnumd_path(), "serve", "-c", file.string()});
     std::string address = vrnum::test::start_daemon(p);
     ASSERT_FALSE(address.empty());
@@ -130,8 +132,12 @@ TEST(vrnumd_serve, sigterm_lets_an_in_flight_request_finish) {
     http_connection idle(address);
     http_connection busy(address);
     ASSERT_TRUE(busy.send("GET /healthz HTTP/1.1\r\nHost: t\r\n"));  // half a request
-    // Make sure the server holds those bytes before the signal.
-    ASSERT_TRUE(vrnum::test::request(address, "GET", "/healthz"));
+    // Make sure the server holds those bytes before the signal: each I/O thread has its own
+    // connections, and new ones are dealt to the threads in turn, so one answered request
+    // on each of the next two connections means both threads ran after the bytes arrived.
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_TRUE(vrnum::test::request(address, "GET", "/healthz"));
+    }
     p.signal(SIGTERM);
     EXPECT_TRUE(idle.closed_by_peer());
     ASSERT_TRUE(busy.send("X-Late: 1\r\n\r\n"));
