@@ -6,13 +6,13 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
-#include <openssl/evp.h>
 
 #include <vrnum/config.hpp>
 #include <vrnum/request_view.hpp>
 
 #include "normalize/normalize.hpp"
 #include "sources/hmac_source.hpp"
+#include "support/signing.hpp"
 
 namespace {
 
@@ -32,19 +32,7 @@ vrnum::source_config config() {
 }
 
 std::string signature() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    const std::string key = config().secrets.front();
-    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-              reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest,
-              sizeof digest, &len);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < len; ++i) {
-        out.push_back(digits[digest[i] >> 4]);
-        out.push_back(digits[digest[i] & 15]);
-    }
-    return out;
+    return vrnum::test::hmac_sha256_hex(config().secrets.front(), body);
 }
 
 void verify_sha256_hex(benchmark::State& state) {

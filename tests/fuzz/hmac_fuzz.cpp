@@ -10,14 +10,13 @@
 #include <string>
 #include <string_view>
 
-#include <openssl/evp.h>
-
 #include <vrnum/config.hpp>
 #include <vrnum/request_view.hpp>
 
 #include "normalize/normalize.hpp"
 #include "sources/hmac_source.hpp"
 #include "sources/media_type.hpp"
+#include "support/signing.hpp"
 
 namespace {
 
@@ -37,23 +36,6 @@ vrnum::source_config nested_config() {
     cfg.timestamp_header = "X-Timestamp";
     cfg.fields = {"/data/id", "/data/from/number", "/data/to/0", "/data/text", "/data/sent_at"};
     return cfg;
-}
-
-std::string hex_hmac_sha256(std::string_view key, std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    std::size_t len = 0;
-    if (!EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                   reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest,
-                   sizeof digest, &len)) {
-        return {};
-    }
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < len; ++i) {
-        out.push_back(digits[digest[i] >> 4]);
-        out.push_back(digits[digest[i] & 15]);
-    }
-    return out;
 }
 
 }  // namespace
@@ -80,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     req.headers.emplace_back("X-Timestamp", sig);
     (void)nested.verify(req, "", now);
 
-    std::string good = hex_hmac_sha256("fuzz-secret-2", body);
+    std::string good = vrnum::test::hmac_sha256_hex("fuzz-secret-2", body);
     vrnum::request_view signed_req{"POST", "/webhooks/fz", {{"x-signature", good}}, body};
     if (flat.verify(signed_req, "", now)) {
         __builtin_trap();  // a correct signature must verify
