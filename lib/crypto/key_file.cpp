@@ -135,12 +135,6 @@ master_key random_key(const std::filesystem::path& path) {
     return key;
 }
 
-void cleanse(std::vector<master_key>& keys) {
-    for (master_key& k : keys) {
-        OPENSSL_cleanse(k.data(), k.size());
-    }
-}
-
 }  // namespace
 
 master_key create_key_file(const std::filesystem::path& path) {
@@ -156,11 +150,11 @@ master_key create_key_file(const std::filesystem::path& path) {
         create_with(path, keys);
         fsync_dir(path);
     } catch (...) {
-        cleanse(keys);
+        cleanse_keys(keys);
         throw;
     }
     master_key key = keys.front();
-    cleanse(keys);
+    cleanse_keys(keys);
     return key;
 }
 
@@ -198,7 +192,7 @@ std::optional<std::vector<master_key>> read_key_file(const std::filesystem::path
     // One more byte would mean the file grew after fstat: refuse rather than truncate.
     if (n != static_cast<ssize_t>(want) || read_full(fd.get(), &extra, 1) != 0) {
         int err = n < 0 ? errno : 0;
-        cleanse(keys);
+        cleanse_keys(keys);
         fail(path, "must hold whole 32-byte keys; it changed while being read", err);
     }
     return keys;
@@ -234,7 +228,7 @@ void replace_key_file(const std::filesystem::path& path, MakeKeys make_keys) {
     }
     int err = 0;
     if (keys.empty() || keys.size() > max_keys_in_file) {
-        cleanse(keys);
+        cleanse_keys(keys);
         ::unlink(next.c_str());
         fail(path, "must hold 1 to " + std::to_string(max_keys_in_file) + " keys");
     }
@@ -248,7 +242,7 @@ void replace_key_file(const std::filesystem::path& path, MakeKeys make_keys) {
     if (err == 0) {
         err = write_keys(fd.get(), keys);
     }
-    cleanse(keys);
+    cleanse_keys(keys);
     if (err == 0 && fd.close() != 0) {
         err = errno;
     }
@@ -282,7 +276,7 @@ master_key add_key_to_file(const std::filesystem::path& path) {
             fail(path, "does not exist; a new store creates its key file itself");
         }
         if (keys->size() >= max_keys_in_file) {
-            cleanse(*keys);
+            cleanse_keys(*keys);
             fail(path, "already holds " + std::to_string(max_keys_in_file) +
                            " keys; drop the ones no row uses first");
         }
@@ -291,6 +285,12 @@ master_key add_key_to_file(const std::filesystem::path& path) {
         return std::move(*keys);
     });
     return added;
+}
+
+void cleanse_keys(std::vector<master_key>& keys) noexcept {
+    for (master_key& k : keys) {
+        OPENSSL_cleanse(k.data(), k.size());
+    }
 }
 
 }  // namespace vrnum::detail

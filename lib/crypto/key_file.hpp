@@ -42,6 +42,9 @@ std::optional<std::vector<master_key>> read_key_file(const std::filesystem::path
 /// (another rotation, or one that did not finish: remove it and retry).
 master_key add_key_to_file(const std::filesystem::path& path);
 
+/// Overwrites `keys` in place (OPENSSL_cleanse), so that no copy stays in freed memory.
+void cleanse_keys(std::vector<master_key>& keys) noexcept;
+
 /// Writes `keys` (oldest first) over the key file at `path`, atomically as `add_key_to_file`
 /// does; for dropping keys that no row needs any more.
 void rewrite_key_file(const std::filesystem::path& path, const std::vector<master_key>& keys);

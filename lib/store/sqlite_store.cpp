@@ -49,9 +49,7 @@ std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
         std::optional<std::vector<master_key>>& keys;
         ~wipe_on_exit() {
             if (keys) {
-                for (master_key& k : *keys) {
-                    OPENSSL_cleanse(k.data(), k.size());
-                }
+                cleanse_keys(*keys);
             }
         }
     } wipe{keys};
