@@ -82,27 +82,33 @@ route_match router::find(std::string_view method, const std::vector<std::string>
     if (!best) {
         return m;
     }
-    // Every route of the chosen pattern, to pick the method or list them in Allow.
+    // Every route of the chosen pattern, to pick the method or else list them in Allow.
     const entry* by_method = nullptr;
     const entry* get_route = nullptr;
-    std::vector<std::string> methods;
     for (const entry& e : entries_) {
         if (e.shape != best->shape) {
             continue;
         }
-        methods.push_back(e.route.method);
         if (e.route.method == method) {
             by_method = &e;
         }
         if (e.route.method == "GET") {
             get_route = &e;
-            methods.emplace_back("HEAD");
         }
     }
     if (!by_method && method == "HEAD") {
         by_method = get_route;
     }
     if (!by_method) {
+        std::vector<std::string> methods;
+        for (const entry& e : entries_) {
+            if (e.shape == best->shape) {
+                methods.push_back(e.route.method);
+                if (e.route.method == "GET") {
+                    methods.emplace_back("HEAD");
+                }
+            }
+        }
         std::sort(methods.begin(), methods.end());
         methods.erase(std::unique(methods.begin(), methods.end()), methods.end());
         m.kind = route_match::method_not_allowed;

@@ -104,8 +104,7 @@ class session {
     net::awaitable<next> fail(exchange& ex, errc code, std::string_view detail,
                               std::string allow = {}, bool may_keep = false);
     net::awaitable<next> send(exchange& ex, http::response res);
-    template <class Body>
-    void prepare_head(const exchange& ex, bhttp::response<Body>& out, http::response& res) const;
+    void format_head(exchange& ex, http::response& res, const response_framing& framing);
     net::awaitable<next> send_stream(exchange& ex, http::response res);
     net::awaitable<http::response> call(const http::route& r, http::request& req);
     void finish(const exchange& ex);
@@ -117,6 +116,8 @@ class session {
     beast::flat_buffer buffer_;
     net::steady_timer wait_timer_;
     net::ip::address peer_addr_;
+    std::string peer_ip_;  // peer_addr_ as text, formatted once
+    std::string head_;     // the response head being sent; its capacity serves the next one
 };
 
 template <class Stream>
@@ -127,6 +128,7 @@ net::awaitable<void> session<Stream>::run() {
         co_return;
     }
     peer_addr_ = ep.address();
+    peer_ip_ = peer_addr_.to_string();
     handle_.stop = [this] { lowest(stream_).cancel(); };
     handle_.wake = [this] { wait_timer_.cancel(); };
     if constexpr (!std::is_same_v<Stream, plain_stream>) {
@@ -198,7 +200,7 @@ template <class Stream>
 net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
     const detail::head_scan& scan) {
     exchange ex;
-    ex.client_ip = peer_addr_.to_string();
+    ex.client_ip = peer_ip_;
     using detail::head_status;
     if (scan.status == head_status::too_large) {
         co_return co_await fail(ex, errc::headers_too_large, "request headers too large");
@@ -284,8 +286,25 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
                 co_return next::close_now;
             }
         }
-        lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.body_timeout_seconds));
-        auto [rec, rn] = co_await bhttp::async_read(stream_, buffer_, parser, tuple_awaitable);
+        // The body mostly arrives with the head: parse what the buffer holds before reading.
+        beast::error_code rec;
+        while (!parser.is_done() && buffer_.size() > 0) {
+            auto n = parser.put(buffer_.data(), rec);
+            buffer_.consume(n);
+            if (rec == bhttp::error::need_more) {
+                rec = {};
+                if (n == 0) {
+                    break;
+                }
+            } else if (rec) {
+                break;
+            }
+        }
+        if (!rec && !parser.is_done()) {
+            lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.body_timeout_seconds));
+            std::tie(rec, std::ignore) =
+                co_await bhttp::async_read(stream_, buffer_, parser, tuple_awaitable);
+        }
         if (rec == bhttp::error::body_limit) {
             refuse(errc::too_large);
             co_return co_await fail(ex, errc::too_large, "request body too large");
@@ -317,7 +336,8 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
     req.body = std::move(msg.body());
     req.params = std::move(match.params);
     req.route = ex.route;
-    req.client_ip = ctx_.proxies.client_ip(peer_addr_, joined_header(msg, ctx_.proxies.header()));
+    const std::string forwarded = joined_header(msg, ctx_.proxies.header());
+    req.client_ip = forwarded.empty() ? peer_ip_ : ctx_.proxies.client_ip(peer_addr_, forwarded);
     req.request_id = ex.request_id;
     req.tls = !std::is_same_v<Stream, plain_stream>;
     ex.client_ip = req.client_ip;
@@ -359,17 +379,25 @@ net::awaitable<typename session<Stream>::next> session<Stream>::fail(exchange& e
     co_return co_await send(ex, std::move(res));
 }
 
+// A handler's header that would break the head (a CR or LF in a value, a name that is no
+// token) turns the answer into a 500: the client gets a well-formed response either way.
 template <class Stream>
-template <class Body>
-void session<Stream>::prepare_head(const exchange& ex, bhttp::response<Body>& out,
-                                   http::response& res) const {
-    out.result(static_cast<bhttp::status>(res.status));
-    out.version(11);
-    out.set(bhttp::field::date, http_date());
-    for (auto& [name, value] : res.headers) {
-        out.set(name, value);
+void session<Stream>::format_head(exchange& ex, http::response& res,
+                                  const response_framing& framing) {
+    if (!format_response_head(head_, res.status, res.headers, http_date(), ex.request_id,
+                              framing)) {
+        log_event(ctx_.log, spdlog::level::err, "handler answered an invalid header",
+                  {{"request_id", ex.request_id}, {"route", ex.route}});
+        const bool close = res.close;
+        res = http::error_response(errc::internal, "internal error");
+        res.close = close;
+        response_framing f = framing;
+        if (f.content_length) {
+            f.content_length = res.body.size();
+        }
+        format_response_head(head_, res.status, res.headers, http_date(), ex.request_id, f);
     }
-    out.set("X-Request-Id", ex.request_id);
+    ex.status = res.status;
 }
 
 template <class Stream>
@@ -380,19 +408,27 @@ net::awaitable<typename session<Stream>::next> session<Stream>::send(exchange& e
         co_return next::close_now;
     }
     const bool keep_alive = ex.keep_alive && !res.close && !ctx_.draining;
-    bhttp::response<bhttp::string_body> out;
-    prepare_head(ex, out, res);
-    out.keep_alive(keep_alive);
-    if (keep_alive && ex.version == 10) {
-        out.set(bhttp::field::connection, "keep-alive");  // 1.0 clients assume close otherwise
-    }
-    const std::size_t length = res.body.size();
+    response_framing framing;
+    framing.content_length = res.body.size();
+    // An HTTP/1.0 client assumes the close unless told otherwise.
+    framing.connection = !keep_alive        ? connection_field::close
+                         : ex.version == 10 ? connection_field::keep_alive
+                                            : connection_field::none;
+    format_head(ex, res, framing);
     // HEAD: the same head, Content-Length included, and no body.
-    out.body() = ex.method == "HEAD" ? std::string{} : std::move(res.body);
-    out.content_length(length);
-    ex.status = res.status;
+    std::string_view body = ex.method == "HEAD" ? std::string_view{} : res.body;
     lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
-    auto [ec, n] = co_await bhttp::async_write(stream_, out, tuple_awaitable);
+    beast::error_code ec;
+    if constexpr (std::is_same_v<Stream, plain_stream>) {
+        // Head and body in one gathered write.
+        std::array<net::const_buffer, 2> parts{net::buffer(head_), net::buffer(body)};
+        std::tie(ec, std::ignore) = co_await net::async_write(stream_, parts, tuple_awaitable);
+    } else {
+        // TLS writes one buffer per record: join them so that they go out as one.
+        head_.append(body);
+        std::tie(ec, std::ignore) =
+            co_await net::async_write(stream_, net::buffer(head_), tuple_awaitable);
+    }
     finish(ex);
     if (ec) {
         co_return next::close_now;
@@ -407,14 +443,15 @@ template <class Stream>
 net::awaitable<typename session<Stream>::next> session<Stream>::send_stream(exchange& ex,
                                                                             http::response res) {
     const bool chunked = ex.version == 11;
-    bhttp::response<bhttp::empty_body> out;
-    prepare_head(ex, out, res);
-    out.keep_alive(false);
-    out.chunked(chunked);
-    ex.status = res.status;
-    bhttp::response_serializer<bhttp::empty_body> sr{out};
+    response_framing framing;
+    framing.chunked = chunked;
+    framing.connection = connection_field::close;
+    format_head(ex, res, framing);
+    if (!res.stream) {
+        co_return co_await send(ex, std::move(res));  // the handler's header was refused
+    }
     lowest(stream_).expires_after(std::chrono::seconds(ctx_.cfg.idle_timeout_seconds));
-    auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, tuple_awaitable);
+    auto [ec, n] = co_await net::async_write(stream_, net::buffer(head_), tuple_awaitable);
     if (ec) {
         finish(ex);
         co_return next::close_now;

@@ -277,7 +277,7 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     }
     error_code batch_ec;
     try {
-        writer_db_->exec("BEGIN IMMEDIATE");
+        stmts_->get("BEGIN IMMEDIATE").run();  // prepared once: no parse per batch
         for (std::size_t i = 0; i < batch.size(); ++i) {
             try {
                 if (auto* a = std::get_if<append_item>(&batch[i])) {
@@ -312,7 +312,7 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
                 throw transaction_lost();
             }
         }
-        writer_db_->exec("COMMIT");
+        stmts_->get("COMMIT").run();
     } catch (const std::exception& e) {
         log_event(*opts_.logger, spdlog::level::err, "store commit failed", {{"error", e.what()}});
         try {

@@ -304,6 +304,44 @@ TEST(http_server, handler_exception_is_500_and_connection_survives) {
     EXPECT_EQ(b->status, 200u);
 }
 
+TEST(http_server, a_header_that_would_split_the_answer_is_500_and_connection_survives) {
+    auto splitting = [](std::string value) {
+        return [value](http::request&) -> net::awaitable<http::response> {
+            http::response r;
+            r.set("Location", value);
+            r.body = "moved";
+            co_return r;
+        };
+    };
+    http::route plain{"GET", "/split", splitting("/a\r\nSet-Cookie: session=stolen")};
+    http::route stream{"GET", "/split-stream",
+                       [](http::request&) -> net::awaitable<http::response> {
+                           http::response r;
+                           r.set("X-Bad\n", "v");
+                           r.stream = [](http::body_writer& w) -> net::awaitable<void> {
+                               co_await w.write("never sent");
+                           };
+                           co_return r;
+                       }};
+    running_gateway g(test_config(), {plain, stream});
+    http_connection c(g.address());
+    ASSERT_TRUE(
+        c.send("GET /split HTTP/1.1\r\nHost: t\r\n\r\n"
+               "GET /split-stream HTTP/1.1\r\nHost: t\r\n\r\n"
+               "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"));
+    for (int i = 0; i < 2; ++i) {
+        auto a = c.read();
+        ASSERT_TRUE(a) << i;
+        EXPECT_EQ(a->status, 500u);
+        EXPECT_EQ(a->header("Set-Cookie"), "");
+        EXPECT_EQ(a->header("Location"), "");
+        EXPECT_NE(a->body.find(R"("error":"internal")"), std::string::npos);
+    }
+    auto b = c.read();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 200u);
+}
+
 TEST(http_server, a_handler_can_own_the_stream) {
     http::route events{"GET", "/events", [](http::request&) -> net::awaitable<http::response> {
                            http::response r;

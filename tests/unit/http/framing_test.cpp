@@ -77,3 +77,78 @@ TEST(scan_request_head, survives_hostile_bytes) {
 }
 
 }  // namespace
+
+using vrnum::detail::connection_field;
+using vrnum::detail::format_response_head;
+using vrnum::detail::response_framing;
+using fields = std::vector<std::pair<std::string, std::string>>;
+
+constexpr std::string_view date = "Wed, 25 Nov 2026 10:00:00 GMT";
+
+TEST(format_response_head, writes_status_fields_and_length) {
+    std::string out = "left over from the last answer";
+    response_framing f;
+    f.content_length = 17;
+    ASSERT_TRUE(
+        format_response_head(out, 200, {{"Content-Type", "application/json"}}, date, "00ff", f));
+    EXPECT_EQ(out,
+              "HTTP/1.1 200 OK\r\n"
+              "Date: Wed, 25 Nov 2026 10:00:00 GMT\r\n"
+              "Content-Type: application/json\r\n"
+              "X-Request-Id: 00ff\r\n"
+              "Content-Length: 17\r\n"
+              "\r\n");
+}
+
+TEST(format_response_head, keeps_the_handlers_fields_in_order_and_owns_the_framing) {
+    std::string out;
+    response_framing f;
+    f.content_length = 0;
+    f.connection = connection_field::keep_alive;
+    fields in = {{"Allow", "GET, HEAD"},    {"content-length", "99"}, {"Transfer-Encoding", "gzip"},
+                 {"CONNECTION", "upgrade"}, {"Date", "yesterday"},    {"X-Request-Id", "forged"},
+                 {"Retry-After", "1"}};
+    ASSERT_TRUE(format_response_head(out, 405, in, date, "r1", f));
+    EXPECT_EQ(out,
+              "HTTP/1.1 405 Method Not Allowed\r\n"
+              "Date: Wed, 25 Nov 2026 10:00:00 GMT\r\n"
+              "Allow: GET, HEAD\r\n"
+              "Retry-After: 1\r\n"
+              "X-Request-Id: r1\r\n"
+              "Content-Length: 0\r\n"
+              "Connection: keep-alive\r\n"
+              "\r\n");
+}
+
+TEST(format_response_head, a_stream_is_chunked_and_closes) {
+    std::string out;
+    response_framing f;
+    f.chunked = true;
+    f.connection = connection_field::close;
+    ASSERT_TRUE(
+        format_response_head(out, 200, {{"Content-Type", "text/event-stream"}}, date, "r2", f));
+    EXPECT_NE(out.find("\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("Content-Length"), std::string::npos);
+}
+
+TEST(format_response_head, refuses_what_would_split_the_response) {
+    std::string out;
+    response_framing f;
+    f.content_length = 0;
+    EXPECT_FALSE(
+        format_response_head(out, 200, {{"Location", "/a\r\nSet-Cookie: x=1"}}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 200, {{"Location", "/a\nb"}}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 200, {{"X-A", std::string("a\0b", 3)}}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 200, {{"X-A", "a\x7f"}}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 200, {{"Bad Name", "v"}}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 200, {{"X-A:", "v"}}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 200, {{"", "v"}}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 99, {}, date, "r", f));
+    EXPECT_FALSE(format_response_head(out, 1000, {}, date, "r", f));
+    // A tab and bytes above 0x7f are field content (RFC 9110 §5.5).
+    EXPECT_TRUE(format_response_head(out, 200, {{"X-A", "a\tb \xc3\xa9"}}, date, "r", f));
+    EXPECT_TRUE(format_response_head(out, 599, {}, date, "r", f));
+    EXPECT_EQ(out.rfind("HTTP/1.1 599 ", 0), 0u) << out;
+}
