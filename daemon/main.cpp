@@ -7,9 +7,13 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#ifdef VRNUM_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -124,10 +128,25 @@ int check_config(const vrnumd::daemon_config& cfg) {
     return exit_ok;
 }
 
+// The allocator that serves malloc in this process: mimalloc when the build links it and the
+// override took (a preloaded allocator or a sanitizer would win over it), else the system's.
+std::string allocator_name() {
+#ifdef VRNUM_WITH_MIMALLOC
+    std::unique_ptr<char[]> probe(new char[64]);
+    if (mi_is_in_heap_region(probe.get())) {
+        int v = mi_version();  // e.g. 209 for 2.0.9
+        return "mimalloc " + std::to_string(v / 100) + "." + std::to_string(v / 10 % 10) + "." +
+               std::to_string(v % 10);
+    }
+#endif
+    return "system";
+}
+
 int print_version() {
     for (const auto& [name, ver] : vrnum::component_versions()) {
         std::cout << name << " " << ver << "\n";
     }
+    std::cout << "allocator " << allocator_name() << "\n";
     return exit_ok;
 }
 

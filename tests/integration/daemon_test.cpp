@@ -50,6 +50,12 @@ TEST(vrnumd_cli, exit_codes) {
     EXPECT_EQ(v.exit_code, 0);
     EXPECT_NE(v.out.find("vrnum "), std::string::npos);
     EXPECT_NE(v.out.find("boost 1.81"), std::string::npos);
+#ifdef VRNUM_WITH_MIMALLOC
+    // Linked, mimalloc must really serve malloc (the linker could have dropped it).
+    EXPECT_NE(v.out.find("allocator mimalloc 2."), std::string::npos) << v.out;
+#else
+    EXPECT_NE(v.out.find("allocator system"), std::string::npos) << v.out;
+#endif
 }
 
 TEST(vrnumd_cli, check_config_accepts_the_default_config) {
