@@ -47,16 +47,7 @@ struct gateway::impl {
           log(opts.logger ? opts.logger : make_logger(cfg.log, 90)),
           registry(opts.registry ? opts.registry : std::make_shared<prometheus::Registry>()),
           server(i, cfg.server, log, registry, opts.io_contexts),
-          messages(store::open(cfg.store, {log, registry, opts.migrations, completions()})) {}
-
-    // On a shared io_context, one hand-off per commit spares a wake-up per message; with
-    // single-threaded workers each completion goes straight to its connection's worker.
-    std::optional<net::any_io_executor> completions() const {
-        if (!opts.io_contexts.empty()) {
-            return std::nullopt;
-        }
-        return ioc.get_executor();
-    }
+          messages(store::open(cfg.store, {log, registry, opts.migrations})) {}
 
     http::route readyz() {
         return {"GET", "/readyz", [this](http::request&) -> net::awaitable<http::response> {

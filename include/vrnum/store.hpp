@@ -63,8 +63,9 @@ class store {
         std::shared_ptr<spdlog::logger> logger;          ///< required
         std::shared_ptr<prometheus::Registry> registry;  ///< optional
         std::vector<migration> migrations;               ///< besides the gateway's own
-        /// Where append completions run: all of a batch's in one hand-off, so the writer
-        /// wakes one thread per commit rather than one per message. Unset: on the writer.
+        /// Where the completions of `append(message, append_handler)` run: all of a batch's
+        /// in one hand-off, so the writer wakes one thread per commit rather than one per
+        /// message. Unset: on the writer. (`async_append` runs each on its own executor.)
         std::optional<boost::asio::any_io_executor> completions;
         /// Re-seal messages sealed under an older key in the background (after a key
         /// rotation). On for a serving process; one-off commands leave it to the daemon.
@@ -105,6 +106,11 @@ class store {
     /// Queues a message. `done` gets `errc::overloaded` at once when the queue is full,
     /// `errc::unavailable` when the commit failed, else the result after the commit.
     virtual void append(message m, append_handler done) = 0;
+    /// As `append`, with `done` run on `where` (also when refused at once). The completions
+    /// of one commit bound for the same execution context leave the writer in one hand-off,
+    /// each then dispatched to its own executor: the writer wakes an I/O thread once per
+    /// commit, not once per message.
+    virtual void append(message m, boost::asio::any_io_executor where, append_handler done) = 0;
     /// Sets the listener for committed messages (before the first append).
     virtual void on_commit(commit_listener listener) = 0;
     /// Sets the hook that runs inside the append transaction for each new message, e.g. to
@@ -156,13 +162,13 @@ class store {
                 // A handler of our own type, held in a shared_ptr: cheap to copy into the
                 // writer's queue and resumed on the handler's executor, never the writer's.
                 using handler_t = decltype(handler);
-                auto work =
-                    boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+                boost::asio::any_io_executor where = boost::asio::get_associated_executor(handler);
+                auto work = boost::asio::make_work_guard(where);
                 auto h = std::make_shared<handler_t>(std::move(handler));
-                append(std::move(msg), [h, work](boost::system::error_code ec, append_result r) {
-                    boost::asio::post(work.get_executor(),
-                                      [h, ec, r]() mutable { std::move (*h)(ec, r); });
-                });
+                append(std::move(msg), std::move(where),
+                       [h, work](boost::system::error_code ec, append_result r) {
+                           std::move (*h)(ec, r);
+                       });
             },
             token, std::move(m));
     }

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <future>
+#include <iterator>
 
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 #include <openssl/crypto.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -148,12 +153,21 @@ sqlite_store::~sqlite_store() {
 }
 
 void sqlite_store::append(message m, append_handler done) {
+    enqueue_append(std::move(m), std::nullopt, std::move(done));
+}
+
+void sqlite_store::append(message m, boost::asio::any_io_executor where, append_handler done) {
+    enqueue_append(std::move(m), std::move(where), std::move(done));
+}
+
+void sqlite_store::enqueue_append(message m, std::optional<boost::asio::any_io_executor> where,
+                                  append_handler done) {
     bool closed = false;
     {
         std::lock_guard lock(mutex_);
         closed = closing_;
         if (!closing_ && queued_appends_ < cfg_.queue_max) {
-            queue_.emplace_back(append_item{std::move(m), std::move(done)});
+            queue_.emplace_back(append_item{std::move(m), std::move(done), std::move(where)});
             ++queued_appends_;
             if (depth_) {
                 depth_->Set(static_cast<double>(queued_appends_));
@@ -163,7 +177,12 @@ void sqlite_store::append(message m, append_handler done) {
         }
     }
     count(closed ? append_outcome::unavailable : append_outcome::overloaded);
-    done(make_error_code(closed ? errc::unavailable : errc::overloaded), {});
+    auto ec = make_error_code(closed ? errc::unavailable : errc::overloaded);
+    if (where) {
+        boost::asio::post(*where, [done = std::move(done), ec] { done(ec, {}); });
+    } else {
+        done(ec, {});
+    }
 }
 
 void sqlite_store::on_commit(commit_listener listener) {
@@ -345,7 +364,7 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     if (listener && !stored.empty()) {
         listener(stored);
     }
-    std::vector<std::pair<append_handler, std::pair<error_code, append_result>>> appended;
+    std::vector<completion> appended;
     appended.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
         error_code ec = batch_ec ? batch_ec : results[i].first;
@@ -353,15 +372,52 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
             count(ec                            ? append_outcome::failed
                   : results[i].second.duplicate ? append_outcome::duplicate
                                                 : append_outcome::stored);
-            appended.emplace_back(std::move(a->done), std::pair{ec, results[i].second});
+            appended.push_back({std::move(a->done), {ec, results[i].second}, std::move(a->where)});
         } else if (auto& done = std::get<job_item>(batch[i]).done) {
             // Jobs complete here: their waiters may be blocked threads, not an event loop.
             done(ec);
         }
     }
-    auto complete = [appended = std::move(appended)]() {
-        for (const auto& [done, r] : appended) {
-            done(r.first, r.second);
+    hand_off(appended);
+}
+
+// One hand-off per execution context (an I/O thread's io_context, or the io_context under
+// the connections' strands); there each completion is dispatched to its own executor, which
+// runs it at once when that is the context itself.
+void sqlite_store::hand_off(std::vector<completion>& all) {
+    struct group {
+        boost::asio::execution_context* context;
+        boost::asio::any_io_executor executor;
+        std::vector<completion> items;
+    };
+    std::vector<group> groups;
+    std::vector<completion> unbound;
+    for (completion& c : all) {
+        if (!c.where) {
+            unbound.push_back(std::move(c));
+            continue;
+        }
+        auto* context = &boost::asio::query(*c.where, boost::asio::execution::context);
+        auto it = std::find_if(groups.begin(), groups.end(),
+                               [&](const group& g) { return g.context == context; });
+        if (it == groups.end()) {
+            groups.push_back({context, *c.where, {}});
+            it = std::prev(groups.end());
+        }
+        it->items.push_back(std::move(c));
+    }
+    for (group& g : groups) {
+        boost::asio::post(g.executor, [items = std::move(g.items)]() mutable {
+            for (completion& c : items) {
+                boost::asio::dispatch(*c.where, [done = std::move(c.done), r = c.result] {
+                    done(r.first, r.second);
+                });
+            }
+        });
+    }
+    auto complete = [unbound = std::move(unbound)]() {
+        for (const completion& c : unbound) {
+            c.done(c.result.first, c.result.second);
         }
     };
     if (opts_.completions) {

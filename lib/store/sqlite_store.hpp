@@ -7,9 +7,11 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <variant>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <vrnum/store.hpp>
@@ -34,6 +36,7 @@ class sqlite_store final : public store {
     ~sqlite_store() override;
 
     void append(message m, append_handler done) override;
+    void append(message m, boost::asio::any_io_executor where, append_handler done) override;
     void on_commit(commit_listener listener) override;
     void on_append(append_hook hook) override;
     void write(write_fn fn, write_handler done) override;
@@ -51,6 +54,7 @@ class sqlite_store final : public store {
     struct append_item {
         message msg;
         append_handler done;
+        std::optional<boost::asio::any_io_executor> where;  // else opts_.completions or here
     };
     // Work for the writer other than an append: runs inside a batch, under a savepoint.
     struct job_item {
@@ -63,6 +67,15 @@ class sqlite_store final : public store {
     /// Re-seals rows sealed under an older key with the current one, in the background.
     void reseal_loop();
     void run_batch(std::vector<item>& batch);
+    void enqueue_append(message m, std::optional<boost::asio::any_io_executor> where,
+                        append_handler done);
+    struct completion {
+        append_handler done;
+        std::pair<boost::system::error_code, append_result> result;
+        std::optional<boost::asio::any_io_executor> where;
+    };
+    /// Runs a batch's append completions where each belongs.
+    void hand_off(std::vector<completion>& all);
     /// Inserts `m` (moved from when it is new); a duplicate leaves it as it was.
     append_result insert(message& m, const append_hook& hook, std::vector<stored_message>& stored);
     template <class Fn>

@@ -1,8 +1,10 @@
 // The message store on a real SQLite file: durability settings, exactly-once appends,
 // sealing at rest, group commit under concurrency, overload, purge, catch-up.
 
+#include <array>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <sstream>
 #include <thread>
@@ -10,7 +12,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 #include <spdlog/logger.h>
@@ -233,6 +237,61 @@ TEST(store, closed_store_refuses_appends) {
     auto s = open_store(config_in(dir));
     s->close();
     EXPECT_EQ(append_sync(*s, make_message("late")).first, vrnum::errc::unavailable);
+}
+
+// Each completion runs on the executor it was appended with (an I/O thread's io_context, or
+// a connection's strand), whichever other contexts share its commit; a refusal too, and
+// never inline on the caller's thread.
+TEST(store, append_completions_run_on_their_own_executor) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    boost::asio::io_context a(1);
+    boost::asio::io_context b(1);
+    auto guard_a = boost::asio::make_work_guard(a);
+    auto guard_b = boost::asio::make_work_guard(b);
+    std::thread ta([&] { a.run(); });
+    std::thread tb([&] { b.run(); });
+    auto strand = boost::asio::make_strand(a);
+    const std::array<boost::asio::any_io_executor, 3> targets = {a.get_executor(), b.get_executor(),
+                                                                 strand};
+    const std::array<std::function<bool()>, 3> on_target = {
+        [&] { return a.get_executor().running_in_this_thread(); },
+        [&] { return b.get_executor().running_in_this_thread(); },
+        [&] { return strand.running_in_this_thread(); }};
+    constexpr int count = 300;
+    std::atomic<int> done{0};
+    std::atomic<int> stored{0};
+    std::atomic<int> misplaced{0};
+    for (int i = 0; i < count; ++i) {
+        const auto k = static_cast<std::size_t>(i % 3);
+        s->append(make_message("exec-" + std::to_string(i)), targets[k],
+                  [&, k](boost::system::error_code ec, append_result) {
+                      misplaced += on_target[k]() ? 0 : 1;
+                      stored += ec ? 0 : 1;
+                      ++done;
+                  });
+    }
+    for (int i = 0; i < 1000 && done < count; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(done, count);
+    EXPECT_EQ(stored, count);
+    EXPECT_EQ(misplaced, 0);
+
+    s->close();
+    std::promise<std::pair<boost::system::error_code, std::thread::id>> refused;
+    s->append(make_message("late"), b.get_executor(),
+              [&](boost::system::error_code ec, append_result) {
+                  EXPECT_TRUE(b.get_executor().running_in_this_thread());
+                  refused.set_value({ec, std::this_thread::get_id()});
+              });
+    auto [ec, where] = refused.get_future().get();
+    EXPECT_EQ(ec, vrnum::errc::unavailable);
+    EXPECT_NE(where, std::this_thread::get_id());
+    guard_a.reset();
+    guard_b.reset();
+    ta.join();
+    tb.join();
 }
 
 TEST(store, commit_listener_sees_new_messages_only) {
