@@ -65,7 +65,7 @@ std::optional<outgoing_request> hmac_source::demo_request(
     r.body = boost::json::serialize(body);
     std::string ts = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-    auto raw = digest(keys_.front(), ts, r.body);
+    auto raw = digest(*keys_.front(), ts, r.body);
     if (!raw) {
         return std::nullopt;
     }

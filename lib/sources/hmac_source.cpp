@@ -227,10 +227,6 @@ std::string_view find_header(const request_view& req, std::string_view name) noe
     return {};
 }
 
-void hmac_source::mac_ctx_free::operator()(evp_mac_ctx_st* ctx) const noexcept {
-    EVP_MAC_CTX_free(ctx);
-}
-
 hmac_source::hmac_source(const source_config& cfg)
     : id_(cfg.id),
       header_(cfg.header),
@@ -247,25 +243,12 @@ hmac_source::hmac_source(const source_config& cfg)
     check_fields(id_, fields_);
     base64_ = cfg.encoding == "base64";
     const char* digest = digest_name(cfg.algorithm);
-    std::unique_ptr<EVP_MAC, decltype(&EVP_MAC_free)> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr),
-                                                          &EVP_MAC_free);
-    if (!mac) {
-        throw std::runtime_error("OpenSSL: HMAC is not available");
-    }
     for (const auto& secret : cfg.secrets) {
         if (secret.empty()) {
             throw std::invalid_argument("hmac source \"" + id_ + "\": a secret is empty");
         }
-        mac_ctx_ptr ctx(EVP_MAC_CTX_new(mac.get()));
-        std::array<OSSL_PARAM, 2> params{
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
-            OSSL_PARAM_construct_end()};
-        if (!ctx || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()),
-                                 secret.size(), params.data()) != 1) {
-            throw std::runtime_error(std::string("OpenSSL: cannot key HMAC-") + digest);
-        }
-        digest_size_ = EVP_MAC_CTX_get_mac_size(ctx.get());
-        keys_.push_back(std::move(ctx));
+        keys_.push_back(std::make_unique<hmac_key>(digest, secret));
+        digest_size_ = keys_.back()->size();
     }
 }
 
@@ -291,24 +274,12 @@ boost::system::error_code hmac_source::check_timestamp(
                                       : make_error_code(verify_error::stale);
 }
 
-std::optional<std::string> hmac_source::digest(const mac_ctx_ptr& key, std::string_view ts,
+std::optional<std::string> hmac_source::digest(const hmac_key& key, std::string_view ts,
                                                std::string_view body) const {
-    mac_ctx_ptr ctx(EVP_MAC_CTX_dup(key.get()));
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    std::size_t len = 0;
-    auto update = [&](std::string_view part) {
-        return EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
-                              part.size()) == 1;
-    };
-    bool ok = ctx && (timestamp_header_.empty() || (update(ts) && update("."))) && update(body) &&
-              EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) == 1;
-    if (!ok) {
-        return std::nullopt;
-    }
-    return std::string(reinterpret_cast<const char*>(out.data()), len);
+    return timestamp_header_.empty() ? key.mac({body}) : key.mac({ts, ".", body});
 }
 
-bool hmac_source::matches(const mac_ctx_ptr& key, std::string_view ts, std::string_view body,
+bool hmac_source::matches(const hmac_key& key, std::string_view ts, std::string_view body,
                           std::string_view expected, bool& failed) const {
     auto d = digest(key, ts, body);
     if (!d || d->size() != expected.size()) {
@@ -346,7 +317,7 @@ boost::system::error_code hmac_source::verify(const request_view& req, std::stri
     }
     bool failed = false;
     for (const auto& key : keys_) {
-        if (matches(key, ts, req.body, *expected, failed)) {
+        if (matches(*key, ts, req.body, *expected, failed)) {
             return {};
         }
     }

@@ -17,8 +17,9 @@
 #include <vrnum/request_view.hpp>
 #include <vrnum/source.hpp>
 
+#include "crypto/hmac.hpp"
+
 /// OpenSSL's `EVP_MAC_CTX`, forward-declared to keep OpenSSL headers out of this one.
-struct evp_mac_ctx_st;
 
 namespace vrnum::detail {
 
@@ -78,20 +79,14 @@ class hmac_source final : public source {
         const message& m, std::chrono::system_clock::time_point now) const override;
 
   private:
-    /// Frees a pre-keyed context.
-    struct mac_ctx_free {
-        void operator()(evp_mac_ctx_st* ctx) const noexcept;
-    };
-    using mac_ctx_ptr = std::unique_ptr<evp_mac_ctx_st, mac_ctx_free>;
-
     /// Success for a non-empty decimal Unix time within the tolerance of `now`; `stale`
     /// outside it, `mismatch` for anything that is not such a number.
     boost::system::error_code check_timestamp(std::string_view ts,
                                               std::chrono::system_clock::time_point now) const;
-    bool matches(const mac_ctx_ptr& key, std::string_view ts, std::string_view body,
+    bool matches(const hmac_key& key, std::string_view ts, std::string_view body,
                  std::string_view expected, bool& failed) const;
     /// The raw HMAC over `"<ts>.<body>"` (or `body`), or nullopt if OpenSSL fails.
-    std::optional<std::string> digest(const mac_ctx_ptr& key, std::string_view ts,
+    std::optional<std::string> digest(const hmac_key& key, std::string_view ts,
                                       std::string_view body) const;
 
     std::string id_;
@@ -102,7 +97,7 @@ class hmac_source final : public source {
     std::size_t digest_size_ = 0;
     std::chrono::seconds tolerance_;
     field_pointers fields_;
-    std::vector<mac_ctx_ptr> keys_;
+    std::vector<std::unique_ptr<hmac_key>> keys_;
 };
 
 }  // namespace vrnum::detail
