@@ -118,6 +118,7 @@ class session {
     net::ip::address peer_addr_;
     std::string peer_ip_;  // peer_addr_ as text, formatted once
     std::string head_;     // the response head being sent; its capacity serves the next one
+    std::vector<std::string> segments_;  // the target's path segments, for routing
 };
 
 template <class Stream>
@@ -251,11 +252,10 @@ net::awaitable<typename session<Stream>::next> session<Stream>::serve_one(
                                 "Content-Length or chunked body required");
     }
 
-    std::vector<std::string> segments;
-    if (!detail::split_target(head.target(), segments)) {
+    if (!detail::split_target(head.target(), segments_)) {
         co_return co_await fail(ex, errc::malformed, "bad request target");
     }
-    auto match = routes_.find(ex.method, segments);
+    auto match = routes_.find(ex.method, segments_);
     if (match.kind != route_match::found) {
         // An unread body leaves the connection unable to carry another request.
         // (No co_await inside ?: — GCC 12 miscompiles it.)

@@ -119,6 +119,23 @@ statement& statement::bind_blob(int index, std::string_view bytes) {
     return *this;
 }
 
+statement& statement::bind_view(int index, std::string_view text) {
+    int rc =
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (rc != SQLITE_OK) {
+        fail(conn_.handle(), rc, "bind failed");
+    }
+    return *this;
+}
+
+statement& statement::bind_blob_view(int index, std::string_view bytes) {
+    if (int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+        rc != SQLITE_OK) {
+        fail(conn_.handle(), rc, "bind failed");
+    }
+    return *this;
+}
+
 statement& statement::bind_null(int index) {
     if (int rc = sqlite3_bind_null(stmt_, index); rc != SQLITE_OK) {
         fail(conn_.handle(), rc, "bind failed");
@@ -139,6 +156,7 @@ bool statement::step() {
         return false;
     }
     sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);  // no bound view outlives a failed step
     fail(conn_.handle(), rc, "step failed");
 }
 

@@ -63,6 +63,10 @@ class statement {
     statement& bind(int index, double v);
     statement& bind(int index, std::string_view text);
     statement& bind_blob(int index, std::string_view bytes);
+    /// As `bind` and `bind_blob`, without SQLite's copy: the bytes must stay valid and
+    /// unchanged until the statement is reset (`run` resets it).
+    statement& bind_view(int index, std::string_view text);
+    statement& bind_blob_view(int index, std::string_view bytes);
     statement& bind_null(int index);
     statement& bind(int index, const std::optional<std::int64_t>& v);
     /// Steps once: true while a row is available.

@@ -245,12 +245,15 @@ append_result sqlite_store::insert(message& m, const append_hook& hook,
                                    std::vector<stored_message>& stored) {
     const std::int64_t id = next_id_;
     auto& s = *insert_stmt_;
-    s.bind(1, id).bind(2, m.source).bind(3, m.provider_id);
-    s.bind_blob(4, keys_->seal(m.from, id, "sender")).bind(5, m.to);
-    s.bind_blob(6, keys_->seal(m.text, id, "body")).bind(7, m.sent_at).bind(8, m.received_at);
+    // Bound without copies: everything bound outlives run(), which resets the statement.
+    const std::string sender = keys_->seal(m.from, id, "sender");
+    const std::string body = keys_->seal(m.text, id, "body");
+    s.bind(1, id).bind_view(2, m.source).bind_view(3, m.provider_id);
+    s.bind_blob_view(4, sender).bind_view(5, m.to);
+    s.bind_blob_view(6, body).bind(7, m.sent_at).bind(8, m.received_at);
     s.run();
     if (writer_db_->changes() == 0) {
-        find_stmt_->bind(1, m.source).bind(2, m.provider_id);
+        find_stmt_->bind_view(1, m.source).bind_view(2, m.provider_id);
         std::int64_t existing = find_stmt_->step() ? find_stmt_->column_int(0) : 0;
         find_stmt_->reset();
         return {existing, true};
