@@ -88,59 +88,42 @@ statement::~statement() {
     sqlite3_finalize(stmt_);
 }
 
-statement& statement::bind(int index, std::int64_t v) {
-    if (int rc = sqlite3_bind_int64(stmt_, index, v); rc != SQLITE_OK) {
+statement& statement::check_bind(int rc) {
+    if (rc != SQLITE_OK) {
         fail(conn_.handle(), rc, "bind failed");
     }
     return *this;
+}
+
+statement& statement::bind(int index, std::int64_t v) {
+    return check_bind(sqlite3_bind_int64(stmt_, index, v));
 }
 
 statement& statement::bind(int index, double v) {
-    if (int rc = sqlite3_bind_double(stmt_, index, v); rc != SQLITE_OK) {
-        fail(conn_.handle(), rc, "bind failed");
-    }
-    return *this;
+    return check_bind(sqlite3_bind_double(stmt_, index, v));
 }
 
 statement& statement::bind(int index, std::string_view text) {
-    int rc =
-        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-    if (rc != SQLITE_OK) {
-        fail(conn_.handle(), rc, "bind failed");
-    }
-    return *this;
+    return check_bind(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 statement& statement::bind_blob(int index, std::string_view bytes) {
-    if (int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
-        rc != SQLITE_OK) {
-        fail(conn_.handle(), rc, "bind failed");
-    }
-    return *this;
+    return check_bind(
+        sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
 }
 
 statement& statement::bind_view(int index, std::string_view text) {
-    int rc =
-        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
-    if (rc != SQLITE_OK) {
-        fail(conn_.handle(), rc, "bind failed");
-    }
-    return *this;
+    return check_bind(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
 }
 
 statement& statement::bind_blob_view(int index, std::string_view bytes) {
-    if (int rc = sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC);
-        rc != SQLITE_OK) {
-        fail(conn_.handle(), rc, "bind failed");
-    }
-    return *this;
+    return check_bind(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_STATIC));
 }
 
 statement& statement::bind_null(int index) {
-    if (int rc = sqlite3_bind_null(stmt_, index); rc != SQLITE_OK) {
-        fail(conn_.handle(), rc, "bind failed");
-    }
-    return *this;
+    return check_bind(sqlite3_bind_null(stmt_, index));
 }
 
 statement& statement::bind(int index, const std::optional<std::int64_t>& v) {

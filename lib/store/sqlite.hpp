@@ -85,6 +85,9 @@ class statement {
     std::string column_blob(int i) const;
 
   private:
+    /// Throws for a bind's failed result code.
+    statement& check_bind(int rc);
+
     connection& conn_;
     sqlite3_stmt* stmt_ = nullptr;
 };
