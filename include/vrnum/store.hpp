@@ -151,7 +151,10 @@ class store {
     virtual std::string pragma(std::string_view name) = 0;
     /// Messages queued and not yet committed.
     virtual std::size_t queue_depth() const = 0;
-    /// Commits what is queued, then stops the writer; appends after this fail.
+    /// Commits what is queued, then stops the writer; appends after this fail. Call it (and
+    /// drop the last reference) from outside the store's own threads: from a write job, a
+    /// commit listener, a read or a completion that runs on the writer it throws
+    /// `std::logic_error` instead of waiting for itself.
     virtual void close() = 0;
 
     /// `append` for Asio: completes with (error_code, append_result) on the token's executor.

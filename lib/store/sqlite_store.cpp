@@ -648,6 +648,14 @@ void sqlite_store::reseal_loop() {
 }
 
 void sqlite_store::close() {
+    // Joining from one of the store's own threads would wait for itself for ever.
+    const auto self = std::this_thread::get_id();
+    if (self == writer_.get_id() || self == resealer_.get_id() ||
+        read_pool_.get_executor().running_in_this_thread()) {
+        throw std::logic_error(
+            "store::close called from the store's own thread (a write job, a commit listener, "
+            "a read, or a completion run on the writer)");
+    }
     {
         std::lock_guard lock(mutex_);
         if (closing_ && !writer_.joinable()) {
