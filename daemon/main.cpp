@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <pthread.h>
 #ifdef VRNUM_WITH_MIMALLOC
 #include <mimalloc.h>
 #endif
@@ -96,8 +97,9 @@ int serve(const vrnumd::daemon_config& cfg) {
     {
         // jthreads join on every way out of this scope.
         std::vector<std::jthread> pool;
-        for (auto& c : extra) {
-            pool.emplace_back([&, c = c.get()] {
+        for (std::size_t i = 0; i < extra.size(); ++i) {
+            pool.emplace_back([&, c = extra[i].get(), name = "vrnum-io-" + std::to_string(i + 1)] {
+                pthread_setname_np(pthread_self(), name.c_str());  // "vrnumd" runs the first
                 try {
                     c->run();
                 } catch (...) {

@@ -13,6 +13,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <vrnum/error.hpp>
@@ -136,9 +137,16 @@ sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_pt
                       .Register(reg)
                       .Add({});
     }
-    writer_ = std::thread([this] { writer_loop(); });
+    // Named for `top -H` and debuggers (at most 15 characters).
+    writer_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "vrnum-writer");
+        writer_loop();
+    });
     if (keys_->size() > 1 && opts_.reseal) {
-        resealer_ = std::thread([this] { reseal_loop(); });
+        resealer_ = std::thread([this] {
+            pthread_setname_np(pthread_self(), "vrnum-reseal");
+            reseal_loop();
+        });
     }
 }
 

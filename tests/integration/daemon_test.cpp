@@ -144,6 +144,14 @@ TEST(vrnumd_serve, sigterm_lets_an_in_flight_request_finish) {
     for (int i = 0; i < 2; ++i) {
         ASSERT_TRUE(vrnum::test::request(address, "GET", "/healthz"));
     }
+    // The threads carry names for `top -H`: the writer and the second I/O thread.
+    std::string names;
+    for (const auto& t :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(p.pid()) + "/task")) {
+        names += read_file((t.path() / "comm").string());
+    }
+    EXPECT_NE(names.find("vrnum-writer\n"), std::string::npos) << names;
+    EXPECT_NE(names.find("vrnum-io-1\n"), std::string::npos) << names;
     p.signal(SIGTERM);
     EXPECT_TRUE(idle.closed_by_peer());
     ASSERT_TRUE(busy.send("X-Late: 1\r\n\r\n"));

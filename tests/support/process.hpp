@@ -26,6 +26,8 @@ class child_process {
     /// The next line of stdout, or nullopt on EOF or after `timeout`.
     std::optional<std::string> read_line(std::chrono::milliseconds timeout);
     void signal(int sig);
+    /// The process id (for /proc).
+    int pid() const noexcept { return pid_; }
     /// The exit code, or nullopt if it does not exit within `timeout` (then -signal if killed).
     std::optional<int> wait(std::chrono::milliseconds timeout);
     /// Everything written to stderr so far (after the process ended: all of it).
