@@ -134,8 +134,11 @@ class store {
     /// `boost::system::system_error`, `errc::unavailable` for a SQLite error or a closed
     /// store, `errc::internal` for any other exception (logged).
     virtual void read(read_fn fn, read_handler done) = 0;
-    /// Deletes messages received before `cutoff` in batches of `batch` rows, each its own
-    /// short write transaction so that appends keep flowing; returns how many went.
+    /// Deletes messages received before `cutoff`, walking the table in id (arrival) order
+    /// `batch` rows a step, each step its own short write transaction so that appends keep
+    /// flowing; returns how many went. The walk stops at the first `batch` rows with none
+    /// expired: a message received before older-looking neighbours (a wall clock stepped back)
+    /// goes in a later purge, once those before it have expired.
     virtual std::size_t purge_before(unix_ms cutoff, std::size_t batch = 500) = 0;
     /// Stored messages matching `q`, decrypted, oldest first.
     virtual std::vector<stored_message> list(const message_query& q) const = 0;

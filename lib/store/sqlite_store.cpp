@@ -453,15 +453,32 @@ boost::system::error_code sqlite_store::write_sync(std::function<void(connection
     return future.get();
 }
 
+// Ids grow with arrival, so expired rows sit at the front of the table. Each job looks at the
+// next `batch` rows by id (a rowid range: no index needed) and deletes those received before
+// the cutoff; the walk ends at the table's end or at a window with nothing expired, the
+// newer part. A row older than its neighbours (a wall clock stepped back) goes once the rows
+// before it have expired.
 std::size_t sqlite_store::purge_before(unix_ms cutoff, std::size_t batch) {
     std::size_t total = 0;
+    std::int64_t after = 0;
     for (;;) {
         std::int64_t removed = 0;
+        std::optional<std::int64_t> window_end;
         auto ec = write_sync([&](connection& db) {
+            statement window(db,
+                             "SELECT MAX(id) FROM (SELECT id FROM messages WHERE id > ?1 "
+                             "ORDER BY id LIMIT ?2)");
+            window.bind(1, after).bind(2, static_cast<std::int64_t>(batch));
+            if (window.step() && !window.column_is_null(0)) {
+                window_end = window.column_int(0);
+            }
+            window.reset();
+            if (!window_end) {
+                return;
+            }
             statement del(db,
-                          "DELETE FROM messages WHERE id IN (SELECT id FROM messages "
-                          "WHERE received_at < ?1 ORDER BY id LIMIT ?2)");
-            del.bind(1, cutoff).bind(2, static_cast<std::int64_t>(batch));
+                          "DELETE FROM messages WHERE id > ?1 AND id <= ?2 AND received_at < ?3");
+            del.bind(1, after).bind(2, *window_end).bind(3, cutoff);
             del.run();
             removed = db.changes();
         });
@@ -469,9 +486,10 @@ std::size_t sqlite_store::purge_before(unix_ms cutoff, std::size_t batch) {
             throw std::runtime_error("purge failed: the store is unavailable");
         }
         total += static_cast<std::size_t>(removed);
-        if (static_cast<std::size_t>(removed) < batch) {
+        if (!window_end || removed == 0) {
             return total;
         }
+        after = *window_end;
     }
 }
 

@@ -420,6 +420,38 @@ TEST(store, purge_removes_old_rows_while_appends_continue) {
     }
 }
 
+// Arrival order is id order, but not always received_at order: rows out of order inside the
+// expired part go too, and the walk ends at a window of newer rows.
+TEST(store, purge_walks_in_arrival_order_past_out_of_order_rows) {
+    temp_dir dir;
+    auto s = open_store(config_in(dir));
+    auto add = [&](const std::string& id, vrnum::unix_ms at) {
+        auto m = make_message(id);
+        m.received_at = at;
+        ASSERT_FALSE(append_sync(*s, std::move(m)).first);
+    };
+    // 25 expired rows with a fresh one among them, then 25 fresh rows with an expired one
+    // (a clock stepped back) after the first 15: with windows of 10 the walk takes the
+    // expired part and stops at the first window that is all fresh, before that row.
+    for (int i = 0; i < 25; ++i) {
+        add("old-" + std::to_string(i), i == 12 ? 9000 : 100 + i);
+    }
+    for (int i = 0; i < 25; ++i) {
+        add("new-" + std::to_string(i), i == 15 ? 200 : 9000 + i);
+    }
+    EXPECT_EQ(s->purge_before(1000, 10), 24u);
+    auto left = s->messages_after(0, 100);
+    ASSERT_EQ(left.size(), 26u);
+    EXPECT_EQ(left[0].provider_id, "old-12");
+    EXPECT_EQ(left[1].provider_id, "new-0");
+    // The stepped-back row goes once the rows before it have expired.
+    EXPECT_EQ(s->purge_before(9012, 10), 14u);  // old-12, new-0 .. new-11, new-15
+    left = s->messages_after(0, 100);
+    ASSERT_EQ(left.size(), 12u);
+    EXPECT_EQ(left[0].provider_id, "new-12");
+    EXPECT_EQ(s->purge_before(1000, 10), 0u);
+}
+
 TEST(store, messages_after_pages_by_cursor_and_filters) {
     temp_dir dir;
     auto s = open_store(config_in(dir));
@@ -449,7 +481,7 @@ TEST(store, migrations_are_numbered_and_applied_once) {
         {"accounts", 1, "CREATE TABLE accounts_demo (id INTEGER PRIMARY KEY)"},
         {"accounts", 2, "ALTER TABLE accounts_demo ADD COLUMN name TEXT"},
     };
-    EXPECT_EQ(store::migrate(cfg, extra), 4);  // gateway 1, 2 + accounts 1, 2
+    EXPECT_EQ(store::migrate(cfg, extra), 5);  // gateway 1-3 + accounts 1, 2
     EXPECT_EQ(store::migrate(cfg, extra), 0);
     extra.push_back({"accounts", 4, "SELECT 1"});
     EXPECT_THROW(store::migrate(cfg, extra), std::runtime_error);
