@@ -43,7 +43,7 @@ int serve(const vrnumd::daemon_config& cfg) {
         threads = std::max(1U, std::thread::hardware_concurrency());
     }
     // One io_context per I/O thread: a connection stays on one thread and needs no strand.
-    // The first also carries the listeners, signals and the store's completions.
+    // The first also carries the listeners and the signals.
     net::io_context ioc(1);
     std::vector<std::unique_ptr<net::io_context>> extra;
     std::vector<net::io_context*> io_contexts{&ioc};

@@ -6,6 +6,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "text/ascii.hpp"
+
 namespace vrnum::detail {
 
 head_scan scan_request_head(std::string_view data, std::size_t max_head_bytes) noexcept {
@@ -81,19 +83,6 @@ bool is_field_value(std::string_view s) noexcept {
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
         if ((u < 0x20 && u != '\t') || u == 0x7f) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-        if (x != b[i]) {
             return false;
         }
     }

@@ -5,28 +5,13 @@
 #include <vrnum/http.hpp>
 #include <vrnum/request_view.hpp>
 
+#include "text/ascii.hpp"
+
 namespace vrnum {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-        char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
-}
-
-}  // namespace
 
 std::string_view request_view::header(std::string_view name) const noexcept {
     for (const auto& [n, v] : headers) {
-        if (iequals(n, name)) {
+        if (detail::iequals_ascii(n, name)) {
             return v;
         }
     }
@@ -35,7 +20,7 @@ std::string_view request_view::header(std::string_view name) const noexcept {
 
 bool request_view::has_header(std::string_view name) const noexcept {
     for (const auto& h : headers) {
-        if (iequals(h.first, name)) {
+        if (detail::iequals_ascii(h.first, name)) {
             return true;
         }
     }
@@ -64,7 +49,7 @@ request_view request::view() const {
 
 std::string_view request::header(std::string_view name) const noexcept {
     for (const auto& [n, v] : headers) {
-        if (iequals(n, name)) {
+        if (detail::iequals_ascii(n, name)) {
             return v;
         }
     }
@@ -73,7 +58,7 @@ std::string_view request::header(std::string_view name) const noexcept {
 
 response& response::set(std::string name, std::string value) {
     for (auto& [n, v] : headers) {
-        if (iequals(n, name)) {
+        if (detail::iequals_ascii(n, name)) {
             v = std::move(value);
             return *this;
         }

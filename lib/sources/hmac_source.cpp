@@ -1,47 +1,29 @@
 #include "sources/hmac_source.hpp"
 
-#include <array>
 #include <charconv>
 #include <cstdint>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <simdjson.h>
 
 #include <vrnum/time.hpp>
 
 #include "normalize/normalize.hpp"
 #include "sources/media_type.hpp"
+#include "text/ascii.hpp"
 
 namespace vrnum::detail {
 namespace {
-
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') {
         return c - '0';
     }
-    c = lower(c);
+    c = ascii_lower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -220,7 +202,7 @@ std::optional<std::string> decode_base64(std::string_view text) {
 
 std::string_view find_header(const request_view& req, std::string_view name) noexcept {
     for (const auto& [n, v] : req.headers) {
-        if (iequals(n, name)) {
+        if (iequals_ascii(n, name)) {
             return v;
         }
     }
@@ -297,7 +279,7 @@ boost::system::error_code hmac_source::verify(const request_view& req, std::stri
         return verify_error::missing;
     }
     if (sig.size() > max_signature_chars || sig.size() < prefix_.size() ||
-        !iequals(sig.substr(0, prefix_.size()), prefix_)) {
+        !iequals_ascii(sig.substr(0, prefix_.size()), prefix_)) {
         return mismatch;
     }
     sig.remove_prefix(prefix_.size());

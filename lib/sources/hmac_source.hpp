@@ -19,8 +19,6 @@
 
 #include "crypto/hmac.hpp"
 
-/// OpenSSL's `EVP_MAC_CTX`, forward-declared to keep OpenSSL headers out of this one.
-
 namespace vrnum::detail {
 
 /// Decodes hexadecimal digits of either case; nullopt on an odd length or any other character.

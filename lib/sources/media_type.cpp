@@ -1,20 +1,12 @@
 #include "sources/media_type.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "text/ascii.hpp"
 
 namespace vrnum::detail {
 namespace {
 
 bool is_space(char c) {
     return c == ' ' || c == '\t';
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
 }
 
 }  // namespace
@@ -37,15 +29,15 @@ bool is_json_media_type(std::string_view content_type) noexcept {
     if (slash == std::string_view::npos || slash == 0 || slash + 1 == t.size()) {
         return false;
     }
-    if (iequals(t, "application/json")) {
+    if (iequals_ascii(t, "application/json")) {
         return true;
     }
     std::string_view subtype = t.substr(slash + 1);
-    return subtype.size() > 5 && iequals(subtype.substr(subtype.size() - 5), "+json");
+    return subtype.size() > 5 && iequals_ascii(subtype.substr(subtype.size() - 5), "+json");
 }
 
 bool is_form_media_type(std::string_view content_type) noexcept {
-    return iequals(media_type_of(content_type), "application/x-www-form-urlencoded");
+    return iequals_ascii(media_type_of(content_type), "application/x-www-form-urlencoded");
 }
 
 }  // namespace vrnum::detail

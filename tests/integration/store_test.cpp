@@ -297,29 +297,20 @@ TEST(store, append_completions_run_on_their_own_executor) {
 TEST(store, closing_from_its_own_threads_is_refused_not_a_deadlock) {
     temp_dir dir;
     auto s = open_store(config_in(dir));
+    // Whether close() from the thread this runs on was refused.
+    auto try_close = [&s](std::promise<bool>& refused) {
+        try {
+            s->close();
+            refused.set_value(false);
+        } catch (const std::logic_error&) {
+            refused.set_value(true);
+        }
+    };
     std::promise<bool> from_writer;
-    s->write(
-        [&](vrnum::write_txn&) {
-            try {
-                s->close();
-                from_writer.set_value(false);
-            } catch (const std::logic_error&) {
-                from_writer.set_value(true);
-            }
-        },
-        [](boost::system::error_code) {});
+    s->write([&](vrnum::write_txn&) { try_close(from_writer); }, [](boost::system::error_code) {});
     EXPECT_TRUE(from_writer.get_future().get());
     std::promise<bool> from_reader;
-    s->read(
-        [&](vrnum::read_txn&) {
-            try {
-                s->close();
-                from_reader.set_value(false);
-            } catch (const std::logic_error&) {
-                from_reader.set_value(true);
-            }
-        },
-        [](boost::system::error_code) {});
+    s->read([&](vrnum::read_txn&) { try_close(from_reader); }, [](boost::system::error_code) {});
     EXPECT_TRUE(from_reader.get_future().get());
     // Still open and working.
     EXPECT_FALSE(append_sync(*s, make_message("after")).first);
