@@ -89,6 +89,10 @@ int run_simulate(const daemon_config& cfg, const simulate_options& opts, std::os
         return 1;
     }
     auto src = vrnum::make_source(*sc);
+    // What the daemon checks URL-signing schemes against (SPEC §3 `public_base_url`).
+    const std::string base_url = cfg.lib.server.public_base_url.empty()
+                                     ? "http://" + cfg.lib.server.listen
+                                     : cfg.lib.server.public_base_url;
     std::string to = cfg.numbers.pool.empty() ? "+37255500001" : cfg.numbers.pool.front().number;
     unsigned accepted = 0;
     for (unsigned i = 1; i <= opts.count; ++i) {
@@ -98,7 +102,7 @@ int run_simulate(const daemon_config& cfg, const simulate_options& opts, std::os
         m.to = to;
         m.text = "Your demo code is " + std::to_string(100000 + (i * 7919) % 900000) + " (" +
                  std::to_string(i) + "/" + std::to_string(opts.count) + ")";
-        auto req = src->demo_request(m, std::chrono::system_clock::now());
+        auto req = src->demo_request(m, base_url, std::chrono::system_clock::now());
         if (!req) {
             err << "vrnumd: sources of kind " << vrnum::to_string(sc->kind)
                 << " cannot be simulated yet\n";

@@ -24,6 +24,12 @@ struct parsed_request {
     std::vector<message> messages;
 };
 
+/// The answer to a webhook that was stored, or that carried nothing to store (SPEC §1).
+struct success_answer {
+    std::string content_type;  ///< empty: no body
+    std::string body;
+};
+
 /// A request as a provider of some kind would send it (for `vrnumd simulate` and tests).
 struct outgoing_request {
     std::string method = "POST";
@@ -48,6 +54,17 @@ class source {
     /// required field missing) or the normalised messages, `received_at` set to `now`.
     virtual result<parsed_request> parse(const request_view& req,
                                          std::chrono::system_clock::time_point now) const = 0;
+    /// The HTTP methods its webhook route takes: POST; `vonage` also GET.
+    virtual std::vector<std::string> methods() const { return {"POST"}; }
+    /// What a provider of this kind expects on success: an empty 200, TwiML for `twilio`.
+    virtual success_answer accepted_answer() const { return {}; }
+    /// Told when a request that passed `verify` has been answered with success (every message
+    /// in it committed), e.g. to remember a nonce that must not verify again. Thread-safe.
+    virtual void accepted(const request_view& req,
+                          std::chrono::system_clock::time_point now) const {
+        (void)req;
+        (void)now;
+    }
     /// Whether this source reads a body of this `Content-Type` (the header's whole value,
     /// empty when absent); a request it does not take is answered 415 after verification.
     virtual bool accepts_content_type(std::string_view content_type) const noexcept {
@@ -55,10 +72,13 @@ class source {
         return true;
     }
     /// A correctly signed webhook carrying `m`, as this source's provider would post it to
-    /// `/webhooks/<id>`; nullopt when the kind cannot produce one.
+    /// `/webhooks/<id>` of a gateway whose public base URL is `base_url`; nullopt when the
+    /// kind cannot produce one (it verifies with a public key only).
     virtual std::optional<outgoing_request> demo_request(
-        const message& m, std::chrono::system_clock::time_point now) const {
+        const message& m, std::string_view base_url,
+        std::chrono::system_clock::time_point now) const {
         (void)m;
+        (void)base_url;
         (void)now;
         return std::nullopt;
     }

@@ -71,12 +71,14 @@ ingest::ingest(std::vector<std::unique_ptr<source>> sources, std::shared_ptr<sto
 std::vector<http::route> ingest::routes() {
     std::vector<http::route> out;
     for (std::size_t i = 0; i < sources_.size(); ++i) {
-        http::route r{"POST", "/webhooks/" + std::string(sources_[i]->id()),
-                      [this, i](http::request& req) { return handle(i, req.view()); }};
-        r.refused = [this, i](const boost::system::error_code& ec) {
-            refused(i, ec == errc::too_large ? too_large : malformed, to_wire_code(ec));
-        };
-        out.push_back(std::move(r));
+        for (std::string& method : sources_[i]->methods()) {
+            http::route r{std::move(method), "/webhooks/" + std::string(sources_[i]->id()),
+                          [this, i](http::request& req) { return handle(i, req.view()); }};
+            r.refused = [this, i](const boost::system::error_code& ec) {
+                refused(i, ec == errc::too_large ? too_large : malformed, to_wire_code(ec));
+            };
+            out.push_back(std::move(r));
+        }
     }
     return out;
 }
@@ -138,7 +140,13 @@ net::awaitable<http::response> ingest::handle(std::size_t i, request_view req) {
                 static_cast<double>(std::max<unix_ms>(0, now_unix_ms() - *sent_at)) / 1000.0);
         }
     }
-    co_return http::response{};
+    src.accepted(req, now);
+    http::response ok;
+    if (auto answer = src.accepted_answer(); !answer.content_type.empty()) {
+        ok.set("Content-Type", std::move(answer.content_type));
+        ok.body = std::move(answer.body);
+    }
+    co_return ok;
 }
 
 }  // namespace vrnum::detail

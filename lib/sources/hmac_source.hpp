@@ -17,19 +17,11 @@
 #include <vrnum/request_view.hpp>
 #include <vrnum/source.hpp>
 
+#include "crypto/encoding.hpp"
 #include "crypto/hmac.hpp"
+#include "sources/source_util.hpp"
 
 namespace vrnum::detail {
-
-/// Decodes hexadecimal digits of either case; nullopt on an odd length or any other character.
-std::optional<std::string> decode_hex(std::string_view text);
-
-/// Decodes base64 (RFC 4648 §4) or base64url (§5): padding optional, but when present it must
-/// be correct; nullopt on whitespace, a stray `=`, an impossible length or a foreign character.
-std::optional<std::string> decode_base64(std::string_view text);
-
-/// The first header named `name` (ASCII case-insensitive), or an empty view.
-std::string_view find_header(const request_view& req, std::string_view name) noexcept;
 
 /// A source of kind `hmac`.
 ///
@@ -72,15 +64,12 @@ class hmac_source final : public source {
     /// JSON only (`application/json`, `+json` types); an absent Content-Type is read as JSON.
     bool accepts_content_type(std::string_view content_type) const noexcept override;
     /// `m` as a JSON body at the configured pointers, signed with the first secret
-    /// (defined in hmac_demo.cpp, outside the fuzzed parsers).
+    /// (defined in demos.cpp with the other kinds' demos).
     std::optional<outgoing_request> demo_request(
-        const message& m, std::chrono::system_clock::time_point now) const override;
+        const message& m, std::string_view base_url,
+        std::chrono::system_clock::time_point now) const override;
 
   private:
-    /// Success for a non-empty decimal Unix time within the tolerance of `now`; `stale`
-    /// outside it, `mismatch` for anything that is not such a number.
-    boost::system::error_code check_timestamp(std::string_view ts,
-                                              std::chrono::system_clock::time_point now) const;
     bool matches(const hmac_key& key, std::string_view ts, std::string_view body,
                  std::string_view expected, bool& failed) const;
     /// The raw HMAC over `"<ts>.<body>"` (or `body`), or nullopt if OpenSSL fails.

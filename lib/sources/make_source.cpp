@@ -5,6 +5,8 @@
 #include <vrnum/source.hpp>
 
 #include "sources/hmac_source.hpp"
+#include "sources/standard_webhooks_source.hpp"
+#include "sources/twilio_source.hpp"
 
 namespace vrnum {
 
@@ -12,6 +14,10 @@ std::unique_ptr<source> make_source(const source_config& cfg) {
     switch (cfg.kind) {
         case source_kind::hmac:
             return std::make_unique<detail::hmac_source>(cfg);
+        case source_kind::twilio:
+            return std::make_unique<detail::twilio_source>(cfg);
+        case source_kind::standard_webhooks:
+            return std::make_unique<detail::standard_webhooks_source>(cfg);
         default:
             throw std::invalid_argument("source kind " + std::string(to_string(cfg.kind)) +
                                         " is not supported yet");

@@ -1,0 +1,123 @@
+// Signed demo requests of every source kind (`vrnumd simulate`, tests): the inverse of each
+// source's verify and parse, written as that provider would post them.
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "crypto/encoding.hpp"
+#include "sources/hmac_source.hpp"
+#include "sources/source_util.hpp"
+#include "sources/standard_webhooks_source.hpp"
+#include "sources/twilio_source.hpp"
+
+namespace vrnum::detail {
+namespace {
+
+// Sets `value` at a JSON Pointer, creating objects on the way (`~1` is `/`, `~0` is `~`).
+void set_at(boost::json::object& root, std::string_view pointer, std::string_view value) {
+    boost::json::object* at = &root;
+    std::string_view rest = pointer.substr(1);
+    for (;;) {
+        auto slash = rest.find('/');
+        std::string key(rest.substr(0, slash));
+        for (std::size_t p = 0; (p = key.find('~', p)) != std::string::npos; ++p) {
+            key.replace(p, 2, key.compare(p, 2, "~1") == 0 ? "/" : "~");
+        }
+        if (slash == std::string_view::npos) {
+            (*at)[key] = value;
+            return;
+        }
+        auto& next = (*at)[key];
+        if (!next.is_object()) {
+            next = boost::json::object{};
+        }
+        at = &next.as_object();
+        rest.remove_prefix(slash + 1);
+    }
+}
+
+// `m` as a JSON object at the pointers of `fields`.
+std::string json_body(const field_pointers& fields, const message& m, bool with_id) {
+    boost::json::object body;
+    if (with_id) {
+        set_at(body, fields.id, m.provider_id);
+    }
+    set_at(body, fields.from, m.from);
+    set_at(body, fields.to, m.to);
+    set_at(body, fields.text, m.text);
+    return boost::json::serialize(body);
+}
+
+std::string unix_seconds(std::chrono::system_clock::time_point now) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+}
+
+}  // namespace
+
+std::optional<outgoing_request> hmac_source::demo_request(
+    const message& m, std::string_view, std::chrono::system_clock::time_point now) const {
+    outgoing_request r;
+    r.target = "/webhooks/" + id_;
+    r.body = json_body(fields_, m, true);
+    std::string ts = unix_seconds(now);
+    auto raw = digest(*keys_.front(), ts, r.body);
+    if (!raw) {
+        return std::nullopt;
+    }
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back(header_, prefix_ + (base64_ ? encode_base64(*raw) : encode_hex(*raw)));
+    if (!timestamp_header_.empty()) {
+        r.headers.emplace_back(timestamp_header_, ts);
+    }
+    return r;
+}
+
+std::optional<outgoing_request> twilio_source::demo_request(
+    const message& m, std::string_view base_url, std::chrono::system_clock::time_point) const {
+    form_fields form{{"ToCountry", "EE"},
+                     {"SmsMessageSid", m.provider_id},
+                     {"NumMedia", "0"},
+                     {"SmsSid", m.provider_id},
+                     {"SmsStatus", "received"},
+                     {"Body", m.text},
+                     {"To", m.to},
+                     {"NumSegments", "1"},
+                     {"MessageSid", m.provider_id},
+                     {"AccountSid", "AC00000000000000000000000000000000"},
+                     {"From", m.from},
+                     {"ApiVersion", "2010-04-01"}};
+    outgoing_request r;
+    r.target = "/webhooks/" + id_;
+    r.body = encode_form(form);
+    auto mac = keys_.front()->mac({join_url(base_url, r.target), signed_params(form)});
+    if (!mac) {
+        return std::nullopt;
+    }
+    r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    r.headers.emplace_back("X-Twilio-Signature", encode_base64(*mac));
+    return r;
+}
+
+std::optional<outgoing_request> standard_webhooks_source::demo_request(
+    const message& m, std::string_view, std::chrono::system_clock::time_point now) const {
+    if (secrets_.empty()) {
+        return std::nullopt;  // v1a needs the sender's private key
+    }
+    outgoing_request r;
+    r.target = "/webhooks/" + id_;
+    r.body = json_body(fields_, m, false);
+    std::string ts = unix_seconds(now);
+    std::string msg_id = "msg_" + m.provider_id;
+    auto mac = secrets_.front()->mac({msg_id, ".", ts, ".", r.body});
+    if (!mac) {
+        return std::nullopt;
+    }
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("webhook-id", msg_id);
+    r.headers.emplace_back("webhook-timestamp", ts);
+    r.headers.emplace_back("webhook-signature", "v1," + encode_base64(*mac));
+    return r;
+}
+
+}  // namespace vrnum::detail
