@@ -6,6 +6,7 @@
 
 #include "sources/hmac_source.hpp"
 #include "sources/standard_webhooks_source.hpp"
+#include "sources/telnyx_source.hpp"
 #include "sources/twilio_source.hpp"
 
 namespace vrnum {
@@ -16,6 +17,8 @@ std::unique_ptr<source> make_source(const source_config& cfg) {
             return std::make_unique<detail::hmac_source>(cfg);
         case source_kind::twilio:
             return std::make_unique<detail::twilio_source>(cfg);
+        case source_kind::telnyx:
+            return std::make_unique<detail::telnyx_source>(cfg);
         case source_kind::standard_webhooks:
             return std::make_unique<detail::standard_webhooks_source>(cfg);
         default:
