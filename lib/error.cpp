@@ -64,6 +64,8 @@ class verify_category_impl final : public boost::system::error_category {
                 return "mismatch";
             case verify_error::stale:
                 return "stale";
+            case verify_error::replayed:
+                return "replayed";
         }
         return "unknown";
     }

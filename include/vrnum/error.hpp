@@ -38,6 +38,7 @@ enum class verify_error {
     missing = 1,  ///< no signature (or no timestamp where the scheme needs one)
     mismatch,     ///< present but wrong: another key, a changed body, a malformed value
     stale,        ///< the timestamp is outside the source's tolerance (old or future)
+    replayed,     ///< a nonce already accepted within the source's tolerance window
 };
 
 /// The category of `errc`; `message()` is the wire code (`bad_signature`).
@@ -48,7 +49,8 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), vrnum_category()};
 }
 
-/// The category of `verify_error`; `message()` is `missing`, `mismatch` or `stale`.
+/// The category of `verify_error`; `message()` is `missing`, `mismatch`, `stale` or
+/// `replayed`.
 const boost::system::error_category& verify_category() noexcept;
 
 /// Makes `verify_error` usable as a `boost::system::error_code`.

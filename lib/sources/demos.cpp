@@ -6,6 +6,7 @@
 
 #include "crypto/encoding.hpp"
 #include "sources/hmac_source.hpp"
+#include "sources/plivo_source.hpp"
 #include "sources/source_util.hpp"
 #include "sources/standard_webhooks_source.hpp"
 #include "sources/twilio_source.hpp"
@@ -117,6 +118,34 @@ std::optional<outgoing_request> standard_webhooks_source::demo_request(
     r.headers.emplace_back("webhook-id", msg_id);
     r.headers.emplace_back("webhook-timestamp", ts);
     r.headers.emplace_back("webhook-signature", "v1," + encode_base64(*mac));
+    return r;
+}
+
+std::optional<outgoing_request> plivo_source::demo_request(
+    const message& m, std::string_view base_url, std::chrono::system_clock::time_point now) const {
+    auto digits = [](const std::string& number) {
+        return number.starts_with('+') ? number.substr(1) : number;  // as Plivo writes them
+    };
+    form_fields form{
+        {"From", digits(m.from)}, {"To", digits(m.to)},           {"Type", "sms"},
+        {"Text", m.text},         {"MessageUUID", m.provider_id}, {"Units", "1"},
+        {"TotalRate", "0"},       {"TotalAmount", "0"},           {"MessageIntent", "optin"}};
+    outgoing_request r;
+    r.target = "/webhooks/" + id_;
+    r.body = encode_form(form);
+    // Unique per request, as Plivo's are.
+    std::string nonce =
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count()) +
+        m.provider_id;
+    auto s = v3_string(join_url(base_url, r.target), form);
+    auto mac = s ? keys_.front()->mac({*s, ".", nonce}) : std::nullopt;
+    if (!mac) {
+        return std::nullopt;
+    }
+    r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    r.headers.emplace_back("X-Plivo-Signature-V3", encode_base64(*mac));
+    r.headers.emplace_back("X-Plivo-Signature-V3-Nonce", nonce);
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include <vrnum/source.hpp>
 
 #include "sources/hmac_source.hpp"
+#include "sources/plivo_source.hpp"
 #include "sources/standard_webhooks_source.hpp"
 #include "sources/telnyx_source.hpp"
 #include "sources/twilio_source.hpp"
@@ -17,6 +18,8 @@ std::unique_ptr<source> make_source(const source_config& cfg) {
             return std::make_unique<detail::hmac_source>(cfg);
         case source_kind::twilio:
             return std::make_unique<detail::twilio_source>(cfg);
+        case source_kind::plivo:
+            return std::make_unique<detail::plivo_source>(cfg);
         case source_kind::telnyx:
             return std::make_unique<detail::telnyx_source>(cfg);
         case source_kind::standard_webhooks:

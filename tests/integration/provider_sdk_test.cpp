@@ -16,6 +16,7 @@
 #include <vrnum/config.hpp>
 #include <vrnum/source.hpp>
 
+#include "sources/plivo_source.hpp"
 #include "sources/source_util.hpp"
 #include "sources/standard_webhooks_source.hpp"
 #include "sources/telnyx_source.hpp"
@@ -297,6 +298,73 @@ TEST(ProviderSdk, TelnyxSignaturesAgreeWithTheSdk) {
                       {{"telnyx-signature-ed25519", sig}, {"telnyx-timestamp", ts}},
                       body};
     EXPECT_FALSE(mine.verify(req2, "", now));
+}
+
+TEST(ProviderSdk, PlivoSignaturesAgreeBothWays) {
+    const std::string token = "MTZhY2E0ZGRkYzYwMGE5ZDVmMzA0Zj";
+    vrnum::detail::plivo_source src(config(vrnum::source_kind::plivo, {token}));
+    struct plivo_case {
+        std::string target;
+        std::vector<std::pair<std::string, std::string>> fields;
+    };
+    std::vector<plivo_case> cases = {
+        {"/webhooks/s1",
+         {{"From", "447700900001"},
+          {"To", "37255500001"},
+          {"Type", "sms"},
+          {"Text", "Привет 👋 a=b&c + d"},
+          {"MessageUUID", "u-1"}}},
+        {"/webhooks/s1?b=3&a=1&b=2&sp=x+y",
+         {{"To", "37255500001"}, {"From", "Google"}, {"Text", ""}, {"MessageUUID", "u-2"}}},
+    };
+    std::vector<json::object> asks;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        asks.push_back({{"op", "plivo_v3_sign"},
+                        {"method", "POST"},
+                        {"url", "https://sms.example.com" + cases[i].target},
+                        {"nonce", "nonce-" + std::to_string(i)},
+                        {"token", token},
+                        {"params", params_object(cases[i].fields)}});
+    }
+    asks.push_back({{"op", "plivo_v2_sign"},
+                    {"url", "https://sms.example.com/webhooks/s1?ignored=1"},
+                    {"nonce", "v2-nonce"},
+                    {"token", token}});
+    auto answers = ask_sdk(asks);
+    auto now = clock_type::now();
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+        SCOPED_TRACE(cases[i].target);
+        std::string form = form_encode(cases[i].fields);
+        std::string sig = str(answers[i], "signature");
+        std::string nonce = "nonce-" + std::to_string(i);
+        request_view req{"POST",
+                         cases[i].target,
+                         {{"X-Plivo-Signature-V3", sig}, {"X-Plivo-Signature-V3-Nonce", nonce}},
+                         form};
+        EXPECT_FALSE(src.verify(req, "https://sms.example.com", now));
+        EXPECT_TRUE(src.parse(req, now));
+    }
+    std::string v2 = str(answers.back(), "signature");
+    request_view v2_req{"POST",
+                        "/webhooks/s1?ignored=1",
+                        {{"X-Plivo-Signature-V2", v2}, {"X-Plivo-Signature-V2-Nonce", "v2-nonce"}},
+                        form_encode(cases[0].fields)};
+    EXPECT_FALSE(src.verify(v2_req, "https://sms.example.com", now));
+
+    auto demo = src.demo_request(demo_message(), "https://sms.example.com", now);
+    ASSERT_TRUE(demo);
+    std::vector<vrnum::header_field> storage;
+    auto demo_req = view_of(*demo, storage);
+    auto fields = vrnum::detail::parse_form(demo->body);
+    ASSERT_TRUE(fields);
+    auto judged = ask_one({{"op", "plivo_v3_validate"},
+                           {"method", "POST"},
+                           {"url", "https://sms.example.com" + demo->target},
+                           {"nonce", std::string(demo_req.header("X-Plivo-Signature-V3-Nonce"))},
+                           {"token", token},
+                           {"signature", std::string(demo_req.header("X-Plivo-Signature-V3"))},
+                           {"params", params_object(*fields)}});
+    EXPECT_TRUE(valid(judged)) << json::serialize(judged);
 }
 
 }  // namespace
