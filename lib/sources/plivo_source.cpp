@@ -138,11 +138,11 @@ bool plivo_source::any_matches(std::string_view data, std::string_view list, boo
 boost::system::error_code plivo_source::verify(const request_view& req, std::string_view base_url,
                                                std::chrono::system_clock::time_point now) const {
     const auto mismatch = make_error_code(verify_error::mismatch);
-    std::string_view v3 = trim_ascii(find_header(req, "X-Plivo-Signature-V3"));
-    std::string_view v2 = trim_ascii(find_header(req, "X-Plivo-Signature-V2"));
+    std::string_view v3 = trim_ascii(req.header("X-Plivo-Signature-V3"));
+    std::string_view v2 = trim_ascii(req.header("X-Plivo-Signature-V2"));
     std::string_view list = v3.empty() ? v2 : v3;
     std::string_view nonce = trim_ascii(
-        find_header(req, v3.empty() ? "X-Plivo-Signature-V2-Nonce" : "X-Plivo-Signature-V3-Nonce"));
+        req.header(v3.empty() ? "X-Plivo-Signature-V2-Nonce" : "X-Plivo-Signature-V3-Nonce"));
     if (list.empty() || nonce.empty()) {
         return verify_error::missing;
     }
@@ -175,10 +175,10 @@ boost::system::error_code plivo_source::verify(const request_view& req, std::str
 
 void plivo_source::accepted(const request_view& req,
                             std::chrono::system_clock::time_point now) const {
-    bool v3 = !trim_ascii(find_header(req, "X-Plivo-Signature-V3")).empty();
-    nonces_.remember(trim_ascii(find_header(
-                         req, v3 ? "X-Plivo-Signature-V3-Nonce" : "X-Plivo-Signature-V2-Nonce")),
-                     now);
+    bool v3 = !trim_ascii(req.header("X-Plivo-Signature-V3")).empty();
+    nonces_.remember(
+        trim_ascii(req.header(v3 ? "X-Plivo-Signature-V3-Nonce" : "X-Plivo-Signature-V2-Nonce")),
+        now);
 }
 
 bool plivo_source::accepts_content_type(std::string_view content_type) const noexcept {

@@ -22,9 +22,6 @@
 
 namespace vrnum::detail {
 
-/// The first header named `name` (ASCII case-insensitive), or an empty view.
-std::string_view find_header(const request_view& req, std::string_view name) noexcept;
-
 /// Success when `ts` is a decimal Unix time (seconds, at most 12 digits) within `tolerance`
 /// of `now` either way; `stale` outside it; `mismatch` for anything that is not such a number.
 boost::system::error_code check_unix_time(std::string_view ts,

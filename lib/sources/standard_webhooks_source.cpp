@@ -18,8 +18,8 @@ constexpr std::size_t max_id_chars = 256;
 
 // The header under its `webhook-` name, else its `svix-` name.
 std::string_view either_header(const request_view& req, std::string_view name) {
-    std::string_view v = trim_ascii(find_header(req, "webhook-" + std::string(name)));
-    return v.empty() ? trim_ascii(find_header(req, "svix-" + std::string(name))) : v;
+    std::string_view v = trim_ascii(req.header("webhook-" + std::string(name)));
+    return v.empty() ? trim_ascii(req.header("svix-" + std::string(name))) : v;
 }
 
 std::string decoded_key(std::string_view value, std::string_view prefix, const std::string& id) {

@@ -33,8 +33,8 @@ telnyx_source::~telnyx_source() = default;
 
 boost::system::error_code telnyx_source::verify(const request_view& req, std::string_view,
                                                 std::chrono::system_clock::time_point now) const {
-    std::string_view sig = trim_ascii(find_header(req, "telnyx-signature-ed25519"));
-    std::string_view ts = trim_ascii(find_header(req, "telnyx-timestamp"));
+    std::string_view sig = trim_ascii(req.header("telnyx-signature-ed25519"));
+    std::string_view ts = trim_ascii(req.header("telnyx-timestamp"));
     if (sig.empty() || ts.empty()) {
         return verify_error::missing;
     }

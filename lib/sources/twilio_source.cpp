@@ -106,7 +106,7 @@ bool twilio_source::matches(std::string_view url, std::string_view params,
 boost::system::error_code twilio_source::verify(const request_view& req, std::string_view base_url,
                                                 std::chrono::system_clock::time_point) const {
     const auto mismatch = make_error_code(verify_error::mismatch);
-    std::string_view sig = trim_ascii(find_header(req, "X-Twilio-Signature"));
+    std::string_view sig = trim_ascii(req.header("X-Twilio-Signature"));
     if (sig.empty()) {
         return verify_error::missing;
     }
