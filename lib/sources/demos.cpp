@@ -1,8 +1,12 @@
 // Signed demo requests of every source kind (`vrnumd simulate`, tests): the inverse of each
 // source's verify and parse, written as that provider would post them.
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+
+#include <vrnum/time.hpp>
 
 #include "crypto/encoding.hpp"
 #include "sources/hmac_source.hpp"
@@ -10,6 +14,7 @@
 #include "sources/source_util.hpp"
 #include "sources/standard_webhooks_source.hpp"
 #include "sources/twilio_source.hpp"
+#include "sources/vonage_source.hpp"
 
 namespace vrnum::detail {
 namespace {
@@ -146,6 +151,41 @@ std::optional<outgoing_request> plivo_source::demo_request(
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     r.headers.emplace_back("X-Plivo-Signature-V3", encode_base64(*mac));
     r.headers.emplace_back("X-Plivo-Signature-V3-Nonce", nonce);
+    return r;
+}
+
+std::optional<outgoing_request> vonage_source::demo_request(
+    const message& m, std::string_view, std::chrono::system_clock::time_point now) const {
+    auto digits = [](const std::string& number) {
+        return number.starts_with('+') ? number.substr(1) : number;  // as Vonage writes them
+    };
+    bool ascii = std::all_of(m.text.begin(), m.text.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    // `message-timestamp` is UTC as `YYYY-MM-DD HH:MM:SS`.
+    std::string sent =
+        format_rfc3339(
+            std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count())
+            .substr(0, 19);
+    sent[10] = ' ';
+    form_fields form{{"msisdn", digits(m.from)},
+                     {"to", digits(m.to)},
+                     {"messageId", m.provider_id},
+                     {"text", m.text},
+                     {"type", ascii ? "text" : "unicode"},
+                     {"keyword", m.text.substr(0, m.text.find(' '))},
+                     {"api-key", "abcd1234"},
+                     {"message-timestamp", sent},
+                     {"timestamp", unix_seconds(now)},
+                     {"nonce", m.provider_id + "-" + unix_seconds(now)}};
+    auto sig = sign(form);
+    if (!sig) {
+        return std::nullopt;
+    }
+    form.emplace_back("sig", *sig);
+    outgoing_request r;
+    r.target = "/webhooks/" + id_;
+    r.body = encode_form(form);
+    r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     return r;
 }
 

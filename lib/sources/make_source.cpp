@@ -9,6 +9,7 @@
 #include "sources/standard_webhooks_source.hpp"
 #include "sources/telnyx_source.hpp"
 #include "sources/twilio_source.hpp"
+#include "sources/vonage_source.hpp"
 
 namespace vrnum {
 
@@ -24,10 +25,10 @@ std::unique_ptr<source> make_source(const source_config& cfg) {
             return std::make_unique<detail::telnyx_source>(cfg);
         case source_kind::standard_webhooks:
             return std::make_unique<detail::standard_webhooks_source>(cfg);
-        default:
-            throw std::invalid_argument("source kind " + std::string(to_string(cfg.kind)) +
-                                        " is not supported yet");
+        case source_kind::vonage:
+            return std::make_unique<detail::vonage_source>(cfg);
     }
+    throw std::invalid_argument("unknown source kind");
 }
 
 }  // namespace vrnum

@@ -1,7 +1,7 @@
 // The provider kinds end to end over loopback: each provider's signed webhook is answered as
 // it expects (TwiML for Twilio, an empty 200 for the others) after its commit, a retry is
 // stored once, a forgery leaves nothing, Telnyx events without an SMS are acknowledged and
-// not stored, and a Plivo nonce is not accepted twice.
+// not stored, a Plivo nonce is not accepted twice, and Vonage's SMS API may also use GET.
 
 #include <string>
 #include <vector>
@@ -44,6 +44,8 @@ struct provider_gateway {
         add("pl", vrnum::source_kind::plivo, {"plivo-token"});
         add("sw", vrnum::source_kind::standard_webhooks, {"whsec_" + t::base64("sw-secret-bytes")});
         add("tx", vrnum::source_kind::telnyx, {}, {t::base64(telnyx.public_raw())});
+        add("vn", vrnum::source_kind::vonage, {"vonage-secret"});
+        c.sources.back().signature_method = "sha256hmac";
         return c;
     }
 
@@ -175,6 +177,36 @@ TEST(provider_webhook, plivo_nonce_is_refused_once_accepted) {
     ASSERT_TRUE(again);
     EXPECT_EQ(again->status, 200u);
     EXPECT_EQ(p.stored(), 1u);
+}
+
+TEST(provider_webhook, vonage_takes_post_and_get) {
+    provider_gateway p;
+    auto r = p.demo("vn", sms("0A0000000000000001", "Код 1234"));
+    for (int i = 0; i < 2; ++i) {
+        auto a = p.post(r);
+        ASSERT_TRUE(a);
+        EXPECT_EQ(a->status, 200u);
+        EXPECT_EQ(a->body, "");
+    }
+    // The same kind of webhook configured as GET: the parameters in the query.
+    auto g = p.demo("vn", sms("0A0000000000000002", "second"));
+    auto get = request(p.g.address(), "GET", g.target + "?" + g.body);
+    ASSERT_TRUE(get);
+    EXPECT_EQ(get->status, 200u);
+    auto stored = p.g.gw().messages_after(0, 10);
+    ASSERT_EQ(stored.size(), 2u);
+    EXPECT_EQ(stored[0].text, "Код 1234");
+    EXPECT_EQ(stored[0].from, "+447700900001");
+    EXPECT_EQ(stored[1].provider_id, "0A0000000000000002");
+
+    auto forged = request(p.g.address(), "GET", g.target + "?" + g.body + "&extra=1");
+    ASSERT_TRUE(forged);
+    EXPECT_EQ(forged->status, 401u);
+    auto put = request(p.g.address(), "PUT", "/webhooks/vn", r.body);
+    ASSERT_TRUE(put);
+    EXPECT_EQ(put->status, 405u);
+    EXPECT_NE(put->header("Allow").find("GET"), std::string_view::npos);
+    EXPECT_EQ(p.stored(), 2u);
 }
 
 }  // namespace
