@@ -199,6 +199,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     simulate_cmd->add_option("--address", sim_opts.address,
                              "HOST:PORT to post to (default: server.listen)");
+    simulate_cmd
+        ->add_option("--signing-key", sim_opts.signing_key,
+                     "PEM Ed25519 private key to sign with, for telnyx and public-key-only "
+                     "standard-webhooks sources (its public half must be configured)")
+        ->check(CLI::ExistingFile);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

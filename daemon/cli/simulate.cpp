@@ -1,7 +1,9 @@
 #include "cli/simulate.hpp"
 
+#include <fstream>
 #include <ostream>
 #include <random>
+#include <sstream>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -88,6 +90,17 @@ int run_simulate(const daemon_config& cfg, const simulate_options& opts, std::os
         err << "vrnumd: simulate speaks plain HTTP; pass --address of a plain listener\n";
         return 1;
     }
+    std::string key_pem;
+    if (!opts.signing_key.empty()) {
+        std::ifstream f(opts.signing_key, std::ios::binary);
+        std::ostringstream text;
+        text << f.rdbuf();
+        if (!f) {
+            err << "vrnumd: cannot read --signing-key " << opts.signing_key << "\n";
+            return 1;
+        }
+        key_pem = text.str();
+    }
     auto src = vrnum::make_source(*sc);
     // What the daemon checks URL-signing schemes against (SPEC §3 `public_base_url`).
     const std::string base_url = cfg.lib.server.public_base_url.empty()
@@ -102,10 +115,26 @@ int run_simulate(const daemon_config& cfg, const simulate_options& opts, std::os
         m.to = to;
         m.text = "Your demo code is " + std::to_string(100000 + (i * 7919) % 900000) + " (" +
                  std::to_string(i) + "/" + std::to_string(opts.count) + ")";
-        auto req = src->demo_request(m, base_url, std::chrono::system_clock::now());
+        const auto now = std::chrono::system_clock::now();
+        std::optional<vrnum::outgoing_request> req;
+        try {
+            if (!key_pem.empty()) {
+                req = src->demo_request_signed(m, base_url, now, key_pem);
+            }
+        } catch (const std::exception& e) {
+            err << "vrnumd: --signing-key " << opts.signing_key << ": " << e.what() << "\n";
+            return 1;
+        }
         if (!req) {
-            err << "vrnumd: sources of kind " << vrnum::to_string(sc->kind)
-                << " cannot be simulated yet\n";
+            req = src->demo_request(m, base_url, now);
+        }
+        if (!req) {
+            err << "vrnumd: source \"" << sc->id << "\" (" << vrnum::to_string(sc->kind)
+                << ") verifies with public keys only; pass --signing-key FILE, the PEM Ed25519 "
+                   "private key whose public half it is configured with (make one with "
+                   "`openssl genpkey -algorithm ed25519 -out key.pem`; its public key, as "
+                   "configured, is `openssl pkey -in key.pem -pubout -outform DER | tail -c 32 "
+                   "| base64`, after `whpk_` for standard-webhooks)\n";
             return 1;
         }
         std::string error;

@@ -12,6 +12,9 @@ struct simulate_options {
     std::string source;  ///< a configured source id
     unsigned count = 1;
     std::string address;  ///< HOST:PORT to post to; empty = server.listen
+    /// A PEM Ed25519 private key, for the kinds whose provider signs with one (telnyx,
+    /// standard-webhooks with public keys only); empty = none.
+    std::string signing_key;
 };
 
 /// Sends `count` demo messages as that source's provider would; prints one line each.

@@ -82,6 +82,19 @@ class source {
         (void)now;
         return std::nullopt;
     }
+    /// As `demo_request`, for the kinds whose provider signs with a private key (`telnyx`,
+    /// `standard-webhooks` `v1a`): signed with `ed25519_private_pem` (PKCS#8 PEM). nullopt for
+    /// the other kinds; throws `std::invalid_argument` when the key is not an Ed25519 private
+    /// key or its public half is none of the source's public keys.
+    virtual std::optional<outgoing_request> demo_request_signed(
+        const message& m, std::string_view base_url, std::chrono::system_clock::time_point now,
+        std::string_view ed25519_private_pem) const {
+        (void)m;
+        (void)base_url;
+        (void)now;
+        (void)ed25519_private_pem;
+        return std::nullopt;
+    }
 };
 
 /// Builds the source a configuration entry describes; throws config_error-free

@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 namespace vrnum::detail {
 
@@ -65,6 +66,37 @@ bool ed25519_key::verify(std::string_view message, std::string_view signature) c
         ERR_clear_error();  // a refused signature must not linger on this thread's error queue
     }
     return ok;
+}
+
+ed25519_private_key::ed25519_private_key(std::string_view pem) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+    key_ = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    if (!key_ || EVP_PKEY_get_base_id(key_) != EVP_PKEY_ED25519) {
+        ERR_clear_error();
+        EVP_PKEY_free(key_);
+        key_ = nullptr;
+        throw std::invalid_argument("not a PEM Ed25519 private key");
+    }
+}
+
+ed25519_private_key::~ed25519_private_key() {
+    EVP_PKEY_free(key_);
+}
+
+std::optional<std::string> ed25519_private_key::sign(std::string_view message) const {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    std::string sig(64, '\0');
+    std::size_t n = sig.size();
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_) != 1 ||
+        EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &n,
+                       reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) != 1 ||
+        n != sig.size()) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    return sig;
 }
 
 }  // namespace vrnum::detail

@@ -36,4 +36,21 @@ class ed25519_key {
     evp_pkey_st* key_ = nullptr;
 };
 
+/// An Ed25519 private key: what a provider signs with (demo requests, `vrnumd simulate`).
+class ed25519_private_key {
+  public:
+    /// `pem` is a PKCS#8 PEM private key, as `openssl genpkey -algorithm ed25519` writes it.
+    /// Throws `std::invalid_argument` when it is not an Ed25519 private key.
+    explicit ed25519_private_key(std::string_view pem);
+    ~ed25519_private_key();
+    ed25519_private_key(const ed25519_private_key&) = delete;
+    ed25519_private_key& operator=(const ed25519_private_key&) = delete;
+
+    /// The 64-byte signature of `message`; nullopt if OpenSSL fails.
+    std::optional<std::string> sign(std::string_view message) const;
+
+  private:
+    evp_pkey_st* key_ = nullptr;
+};
+
 }  // namespace vrnum::detail

@@ -8,11 +8,13 @@
 
 #include <vrnum/time.hpp>
 
+#include "crypto/digest.hpp"
 #include "crypto/encoding.hpp"
 #include "sources/hmac_source.hpp"
 #include "sources/plivo_source.hpp"
 #include "sources/source_util.hpp"
 #include "sources/standard_webhooks_source.hpp"
+#include "sources/telnyx_source.hpp"
 #include "sources/twilio_source.hpp"
 #include "sources/vonage_source.hpp"
 
@@ -57,6 +59,23 @@ std::string json_body(const field_pointers& fields, const message& m, bool with_
 std::string unix_seconds(std::chrono::system_clock::time_point now) {
     return std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+}
+
+// Signs `data` with `pem`, checking that one of `keys` (the source's) verifies it.
+std::string ed25519_sign(std::string_view pem, std::string_view data,
+                         const std::vector<std::unique_ptr<ed25519_key>>& keys) {
+    ed25519_private_key key(pem);
+    auto sig = key.sign(data);
+    if (!sig) {
+        throw std::runtime_error("OpenSSL could not sign with the Ed25519 key");
+    }
+    for (const auto& k : keys) {
+        if (k->verify(data, *sig)) {
+            return *sig;
+        }
+    }
+    throw std::invalid_argument(
+        "the signing key's public half is none of the source's public keys");
 }
 
 }  // namespace
@@ -186,6 +205,55 @@ std::optional<outgoing_request> vonage_source::demo_request(
     r.target = "/webhooks/" + id_;
     r.body = encode_form(form);
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    return r;
+}
+
+std::optional<outgoing_request> telnyx_source::demo_request_signed(
+    const message& m, std::string_view, std::chrono::system_clock::time_point now,
+    std::string_view ed25519_private_pem) const {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    boost::json::object payload{
+        {"id", m.provider_id},
+        {"record_type", "message"},
+        {"direction", "inbound"},
+        {"type", "SMS"},
+        {"text", m.text},
+        {"from", {{"phone_number", m.from}, {"carrier", "Demo"}, {"line_type", "Wireless"}}},
+        {"to", boost::json::array{{{"phone_number", m.to}, {"status", "webhook-delivered"}}}},
+        {"received_at", format_rfc3339(ms)}};
+    boost::json::object body{{"data",
+                              {{"event_type", "message.received"},
+                               {"id", "evt-" + m.provider_id},
+                               {"occurred_at", format_rfc3339(ms)},
+                               {"payload", payload},
+                               {"record_type", "event"}}},
+                             {"meta", {{"attempt", 1}, {"delivered_to", "/webhooks/" + id_}}}};
+    outgoing_request r;
+    r.target = "/webhooks/" + id_;
+    r.body = boost::json::serialize(body);
+    std::string ts = unix_seconds(now);
+    std::string sig = ed25519_sign(ed25519_private_pem, ts + "|" + r.body, keys_);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("telnyx-timestamp", ts);
+    r.headers.emplace_back("telnyx-signature-ed25519", encode_base64(sig));
+    return r;
+}
+
+std::optional<outgoing_request> standard_webhooks_source::demo_request_signed(
+    const message& m, std::string_view, std::chrono::system_clock::time_point now,
+    std::string_view ed25519_private_pem) const {
+    outgoing_request r;
+    r.target = "/webhooks/" + id_;
+    r.body = json_body(fields_, m, false);
+    std::string ts = unix_seconds(now);
+    std::string msg_id = "msg_" + m.provider_id;
+    std::string sig =
+        ed25519_sign(ed25519_private_pem, msg_id + "." + ts + "." + r.body, public_keys_);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("webhook-id", msg_id);
+    r.headers.emplace_back("webhook-timestamp", ts);
+    r.headers.emplace_back("webhook-signature", "v1a," + encode_base64(sig));
     return r;
 }
 

@@ -39,6 +39,10 @@ class standard_webhooks_source final : public source {
     std::optional<outgoing_request> demo_request(
         const message& m, std::string_view base_url,
         std::chrono::system_clock::time_point now) const override;
+    /// A webhook signed `v1a` with `ed25519_private_pem`.
+    std::optional<outgoing_request> demo_request_signed(
+        const message& m, std::string_view base_url, std::chrono::system_clock::time_point now,
+        std::string_view ed25519_private_pem) const override;
 
   private:
     std::string id_;

@@ -32,6 +32,10 @@ class telnyx_source final : public source {
                                  std::chrono::system_clock::time_point now) const override;
     /// JSON; an absent Content-Type is read as JSON.
     bool accepts_content_type(std::string_view content_type) const noexcept override;
+    /// A `message.received` event signed with `ed25519_private_pem`.
+    std::optional<outgoing_request> demo_request_signed(
+        const message& m, std::string_view base_url, std::chrono::system_clock::time_point now,
+        std::string_view ed25519_private_pem) const override;
 
   private:
     std::string id_;

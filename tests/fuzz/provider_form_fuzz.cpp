@@ -1,6 +1,7 @@
-// Fuzzes the form-encoded provider paths (Twilio, Plivo): the first line (within 256 bytes)
-// is the request target, the rest the body. Verify and parse must never crash, a decoded
-// form must survive a re-encoding unchanged, and the signed strings must build.
+// Fuzzes the form-encoded provider paths (Twilio, Plivo, Vonage's SMS API as a POST form and
+// as a GET query): the first line (within 256 bytes) is the request target, the rest the body.
+// Verify and parse must never crash, a decoded form must survive a re-encoding unchanged, and the
+// signed strings must build.
 
 #include <chrono>
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include "sources/plivo_source.hpp"
 #include "sources/source_util.hpp"
 #include "sources/twilio_source.hpp"
+#include "sources/vonage_source.hpp"
 
 namespace {
 
@@ -30,6 +32,7 @@ vrnum::source_config config(vrnum::source_kind kind) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const vrnum::detail::twilio_source twilio(config(vrnum::source_kind::twilio));
     static const vrnum::detail::plivo_source plivo(config(vrnum::source_kind::plivo));
+    static const vrnum::detail::vonage_source vonage(config(vrnum::source_kind::vonage));
     const std::chrono::system_clock::time_point now{std::chrono::seconds(1700000000)};
 
     std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -51,12 +54,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)twilio.parse(req, now);
     (void)plivo.verify(req, "https://fuzz.example:8443/", now);
     (void)plivo.parse(req, now);
+    (void)vonage.verify(req, "", now);
+    (void)vonage.parse(req, now);
+    const vrnum::request_view get{"GET", target, {}, body};
+    (void)vonage.verify(get, "", now);
+    (void)vonage.parse(get, now);
     (void)vrnum::detail::twilio_source::other_port_form(std::string("https://h") +
                                                         std::string(target));
 
     auto form = vrnum::detail::parse_form(body);
     if (form) {
         (void)vrnum::detail::twilio_source::signed_params(*form);
+        (void)vrnum::detail::vonage_source::signed_string(*form);
         (void)vrnum::detail::plivo_source::v3_string(std::string("https://h") + std::string(target),
                                                      *form);
         auto again = vrnum::detail::parse_form(vrnum::detail::encode_form(*form));

@@ -1,4 +1,5 @@
-// Fuzzes the JSON provider paths (Telnyx, Standard Webhooks, Twilio's JSON variant): the
+// Fuzzes the JSON provider paths (Telnyx, Standard Webhooks, Twilio's JSON variant, Vonage's
+// SMS API JSON and Messages API bodies): the
 // first line (within 256 bytes) feeds the signature and timestamp headers, the rest is the
 // body. Verify and parse must never crash; parse runs whatever verify answers.
 
@@ -14,6 +15,7 @@
 #include "sources/standard_webhooks_source.hpp"
 #include "sources/telnyx_source.hpp"
 #include "sources/twilio_source.hpp"
+#include "sources/vonage_source.hpp"
 
 namespace {
 
@@ -40,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const vrnum::detail::standard_webhooks_source sw(
         config(vrnum::source_kind::standard_webhooks));
     static const vrnum::detail::twilio_source twilio(config(vrnum::source_kind::twilio));
+    static const vrnum::detail::vonage_source vonage(config(vrnum::source_kind::vonage));
     const std::chrono::system_clock::time_point now{std::chrono::seconds(1614265330)};
 
     std::string_view input(reinterpret_cast<const char*>(data), size);
@@ -61,10 +64,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                             body};
     for (const vrnum::source* src :
          {static_cast<const vrnum::source*>(&telnyx), static_cast<const vrnum::source*>(&sw),
-          static_cast<const vrnum::source*>(&twilio)}) {
+          static_cast<const vrnum::source*>(&twilio), static_cast<const vrnum::source*>(&vonage)}) {
         (void)src->verify(req, "https://fuzz.example", now);
         (void)src->parse(req, now);
     }
+    // Vonage's Messages API: the same body under a bearer token (the JWT itself has its own
+    // target, vonage_jwt_fuzz).
+    vrnum::request_view messages_api{
+        "POST",
+        "/webhooks/fz",
+        {{"Content-Type", "application/json"}, {"Authorization", "Bearer a.b.c"}},
+        body};
+    (void)vonage.verify(messages_api, "", now);
+    (void)vonage.parse(messages_api, now);
     // A correct v1 signature over any body must verify.
     vrnum::request_view lib{
         "POST",

@@ -265,4 +265,84 @@ TEST(vrnumd_keys, rotate_then_restart_reseals_and_status_shows_it) {
     EXPECT_NE(logs.find("audit: keys rotate"), std::string::npos);
 }
 
+// An Ed25519 key made by the openssl command line: the PEM private key file and the
+// base64 of the raw public key, as a telnyx source is configured with it.
+std::pair<std::filesystem::path, std::string> openssl_ed25519(const temp_dir& dir,
+                                                              const std::string& name) {
+    auto pem = dir.path() / name;
+    auto gen =
+        run({"/bin/sh", "-c", "exec openssl genpkey -algorithm ed25519 -out \"$0\"", pem.string()});
+    EXPECT_EQ(gen.exit_code, 0) << gen.err;
+    auto b64 = run({"/bin/sh", "-c",
+                    "openssl pkey -in \"$0\" -pubout -outform DER | tail -c 32 | base64 -w0",
+                    pem.string()});
+    EXPECT_EQ(b64.exit_code, 0) << b64.err;
+    std::string raw = b64.out;
+    while (!raw.empty() && raw.back() == '\n') {
+        raw.pop_back();
+    }
+    return {pem, raw};
+}
+
+TEST(vrnumd_simulate, learns_every_kind) {
+    temp_dir dir;
+    auto [key, public_key] = openssl_ed25519(dir, "provider.pem");
+    auto [other_key, other_public] = openssl_ed25519(dir, "other.pem");
+    ASSERT_EQ(public_key.size(), 44u);
+    std::string config = R"(server:
+  listen: "127.0.0.1:0"
+  public_base_url: "https://sms.example.com"
+store:
+  path: "var/vrnum.db"
+sources:
+  - { id: hm, kind: hmac, secret: "s-1", header: X-Signature }
+  - { id: tw, kind: twilio, auth_token: "tw-token" }
+  - { id: pl, kind: plivo, auth_token: "pl-token" }
+  - { id: vn, kind: vonage, signature_secret: "vn-secret", signature_method: sha512hmac }
+  - { id: sw, kind: standard-webhooks, secret: "whsec_c2VjcmV0LWJ5dGVzLWZvci1zdw==" }
+  - { id: sk, kind: standard-webhooks, public_key: "whpk_)" +
+                         public_key + R"(" }
+  - { id: tx, kind: telnyx, public_key: ")" +
+                         public_key + R"(" }
+)";
+    auto file = dir.write("vrnum.yaml", config);
+    child_process p({vrnumd_path(), "serve", "-c", file.string()});
+    std::string address = vrnum::test::start_daemon(p);
+    ASSERT_FALSE(address.empty());
+    auto simulate = [&](const std::string& id, const std::string& signing_key = "") {
+        std::vector<std::string> args = {vrnumd_path(), "simulate", "-c",      file.string(),
+                                         "--source",    id,         "--count", "2",
+                                         "--address",   address};
+        if (!signing_key.empty()) {
+            args.insert(args.end(), {"--signing-key", signing_key});
+        }
+        return run(args);
+    };
+    for (std::string id : {"hm", "tw", "pl", "vn", "sw"}) {
+        auto sim = simulate(id);
+        EXPECT_EQ(sim.exit_code, 0) << id << sim.out << sim.err;
+        EXPECT_NE(sim.out.find("2 of 2 accepted"), std::string::npos) << id << sim.out;
+    }
+    for (std::string id : {"sk", "tx"}) {
+        auto without = simulate(id);
+        EXPECT_EQ(without.exit_code, 1) << id;
+        EXPECT_NE(without.err.find("--signing-key"), std::string::npos) << without.err;
+        auto wrong = simulate(id, other_key.string());
+        EXPECT_EQ(wrong.exit_code, 1) << id;
+        EXPECT_NE(wrong.err.find("none of the source's public keys"), std::string::npos)
+            << wrong.err;
+        auto sim = simulate(id, key.string());
+        EXPECT_EQ(sim.exit_code, 0) << id << sim.out << sim.err;
+        EXPECT_NE(sim.out.find("2 of 2 accepted"), std::string::npos) << id << sim.out;
+    }
+    auto list = run({vrnumd_path(), "messages", "list", "-c", file.string(), "--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 14) << list.out;
+    for (std::string id : {"hm", "tw", "pl", "vn", "sw", "sk", "tx"}) {
+        EXPECT_NE(list.out.find("\"source\":\"" + id + "\""), std::string::npos) << id;
+    }
+    p.signal(SIGTERM);
+    EXPECT_EQ(p.wait(std::chrono::seconds(30)), 0);
+}
+
 }  // namespace

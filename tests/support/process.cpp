@@ -78,7 +78,13 @@ std::optional<std::string> child_process::read_line(std::chrono::milliseconds ti
         char buf[4096];
         auto n = ::read(out_fd_, buf, sizeof buf);
         if (n <= 0) {
-            return std::nullopt;
+            if (out_buf_.empty()) {
+                return std::nullopt;
+            }
+            // At EOF, a last line without its newline is still a line.
+            std::string line = std::move(out_buf_);
+            out_buf_.clear();
+            return line;
         }
         out_buf_.append(buf, static_cast<std::size_t>(n));
     }

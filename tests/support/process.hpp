@@ -23,7 +23,8 @@ class child_process {
     child_process(const child_process&) = delete;
     child_process& operator=(const child_process&) = delete;
 
-    /// The next line of stdout, or nullopt on EOF or after `timeout`.
+    /// The next line of stdout (at EOF, what is left without a newline), or nullopt on EOF
+    /// or after `timeout`.
     std::optional<std::string> read_line(std::chrono::milliseconds timeout);
     void signal(int sig);
     /// The process id (for /proc).

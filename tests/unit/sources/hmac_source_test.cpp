@@ -14,7 +14,11 @@
 #include <vrnum/error.hpp>
 #include <vrnum/source.hpp>
 
+#include "sources/plivo_source.hpp"
+#include "sources/standard_webhooks_source.hpp"
+#include "sources/telnyx_source.hpp"
 #include "sources/twilio_source.hpp"
+#include "sources/vonage_source.hpp"
 #include "support/signing.hpp"
 
 namespace {
@@ -318,9 +322,32 @@ TEST(make_source, builds_each_kind) {
     EXPECT_EQ(src->id(), "ys");
     auto sig = to_hex(hmac("sha256", "demo-secret", body));
     EXPECT_EQ(src->verify(make_request(body, {{"X-Signature", sig}}), "", now), ok);
-    auto cfg = make_config();
-    cfg.kind = vrnum::source_kind::twilio;
-    EXPECT_NE(dynamic_cast<vrnum::detail::twilio_source*>(vrnum::make_source(cfg).get()), nullptr);
+    auto of_kind = [](vrnum::source_kind kind) {
+        auto cfg = make_config();
+        cfg.kind = kind;
+        if (kind == vrnum::source_kind::telnyx) {
+            cfg.secrets.clear();
+            cfg.public_keys = {"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="};
+        } else if (kind == vrnum::source_kind::standard_webhooks) {
+            cfg.secrets = {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
+        }
+        return vrnum::make_source(cfg);
+    };
+    using vrnum::source_kind;
+    EXPECT_NE(dynamic_cast<vrnum::detail::twilio_source*>(of_kind(source_kind::twilio).get()),
+              nullptr);
+    EXPECT_NE(dynamic_cast<vrnum::detail::telnyx_source*>(of_kind(source_kind::telnyx).get()),
+              nullptr);
+    EXPECT_NE(dynamic_cast<vrnum::detail::vonage_source*>(of_kind(source_kind::vonage).get()),
+              nullptr);
+    EXPECT_NE(dynamic_cast<vrnum::detail::plivo_source*>(of_kind(source_kind::plivo).get()),
+              nullptr);
+    EXPECT_NE(dynamic_cast<vrnum::detail::standard_webhooks_source*>(
+                  of_kind(source_kind::standard_webhooks).get()),
+              nullptr);
+    // Only Vonage's SMS API may use GET.
+    EXPECT_EQ(of_kind(source_kind::vonage)->methods(), (std::vector<std::string>{"POST", "GET"}));
+    EXPECT_EQ(of_kind(source_kind::plivo)->methods(), (std::vector<std::string>{"POST"}));
 }
 
 vrnum::result<vrnum::parsed_request> parse(std::string_view payload,
