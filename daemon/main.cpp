@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
         command(*keys_cmd, "rotate",
                 "add a new current key; older rows are re-sealed in the background", config_path);
     CLI::App* key_status_cmd =
-        command(*keys_cmd, "status", "the keys and how many messages each seals", config_path);
+        command(*keys_cmd, "status", "the keys and how many rows each seals", config_path);
     CLI::App* simulate_cmd = command(
         app, "simulate", "post correctly signed demo webhooks to the running daemon", config_path);
     vrnumd::simulate_options sim_opts;

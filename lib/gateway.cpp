@@ -1,5 +1,9 @@
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -35,6 +39,18 @@ unix_ms now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+// How often expired multipart groups are joined: a quarter of the shortest timeout, so that a
+// partial message is at most that late, within [250 ms, 60 s].
+std::chrono::milliseconds multipart_sweep_interval(const config& cfg) {
+    using std::chrono::milliseconds;
+    milliseconds interval(60'000);
+    for (const auto& s : cfg.sources) {
+        interval =
+            std::min(interval, milliseconds(std::int64_t{s.multipart_timeout_seconds} * 250));
+    }
+    return std::max(interval, milliseconds(250));
 }
 
 }  // namespace
@@ -97,6 +113,41 @@ struct gateway::impl {
         return messages->purge_before(cutoff);
     }
 
+    // Multipart groups past their deadline become partial messages; on a thread of its own as
+    // the purge is, from start-up on (groups that expired while the process was down first).
+    void sweep_loop(std::stop_token stop) {
+        const auto interval = multipart_sweep_interval(cfg);
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lock(m);
+        // A store that keeps failing is reported once a minute, not at every sweep.
+        std::optional<std::chrono::steady_clock::time_point> last_failure_logged;
+        while (!stop.stop_requested()) {
+            try {
+                std::size_t n = messages->join_expired_parts(now_ms());
+                if (n > 0) {
+                    detail::log_event(*log, spdlog::level::info, "multipart timeout",
+                                      {{"partial_messages", n}});
+                }
+                last_failure_logged.reset();
+            } catch (const std::exception& e) {
+                const auto now = std::chrono::steady_clock::now();
+                if (!last_failure_logged || now - *last_failure_logged >= std::chrono::minutes(1)) {
+                    detail::log_event(*log, spdlog::level::err, "multipart sweep failed",
+                                      {{"error", e.what()}});
+                    last_failure_logged = now;
+                }
+            }
+            cv.wait_for(lock, stop, interval, [] { return false; });
+        }
+    }
+    void stop_sweeper() {
+        if (sweeper.joinable()) {
+            sweeper.request_stop();
+            sweeper.join();
+        }
+    }
+
     net::io_context& ioc;
     config cfg;
     gateway_options opts;
@@ -111,6 +162,7 @@ struct gateway::impl {
     std::atomic<bool> ready{false};
     bool started = false;
     std::jthread purger;
+    std::jthread sweeper;
 };
 
 gateway::gateway(net::io_context& ioc, config cfg, gateway_options opts)
@@ -128,6 +180,7 @@ gateway::gateway(net::io_context& ioc, config cfg, gateway_options opts)
 }
 
 gateway::~gateway() {
+    impl_->stop_sweeper();
     if (impl_->purger.joinable()) {
         impl_->purger.request_stop();
         impl_->purger.join();
@@ -158,6 +211,7 @@ void gateway::start() {
     impl_->webhooks->set_base_url(public_base_url());
     impl_->server.start();
     impl_->purger = std::jthread([this](std::stop_token st) { impl_->purge_loop(st); });
+    impl_->sweeper = std::jthread([this](std::stop_token st) { impl_->sweep_loop(st); });
     detail::log_event(*impl_->log, spdlog::level::info, "listening",
                       {{"address", impl_->listen_address},
                        {"admin_address", impl_->admin_address},
@@ -234,7 +288,9 @@ void gateway::async_shutdown(std::function<void()> done, std::chrono::seconds gr
     detail::log_event(*impl_->log, spdlog::level::info, "draining",
                       {{"open_connections", impl_->server.open_connections()}});
     impl_->server.shutdown(grace, [this, done = std::move(done)] {
-        // Connections are closed: commit what is queued, then stop the writer.
+        // Connections are closed: commit what is queued, then stop the writer (the sweep
+        // first, which would only fail against a closed store).
+        impl_->stop_sweeper();
         impl_->messages->close();
         detail::log_event(*impl_->log, spdlog::level::info, "drained");
         impl_->log->flush();

@@ -56,6 +56,7 @@ void print_json(std::ostream& out, const vrnum::stored_message& m) {
     o["received_at"] = vrnum::format_rfc3339(m.received_at);
     o["sent_at"] = m.sent_at ? boost::json::value(vrnum::format_rfc3339(*m.sent_at))
                              : boost::json::value(nullptr);
+    o["partial"] = m.partial;  // joined from the parts that came before the multipart timeout
     out << boost::json::serialize(o) << "\n";
 }
 
@@ -98,7 +99,8 @@ int run_messages_list(const daemon_config& cfg, const list_options& opts, std::o
             } else {
                 out << std::left << std::setw(8) << m.id << std::setw(26)
                     << vrnum::format_rfc3339(m.received_at) << std::setw(12) << m.source
-                    << std::setw(18) << m.from << std::setw(18) << m.to << one_line(m.text) << "\n";
+                    << std::setw(18) << m.from << std::setw(18) << m.to
+                    << (m.partial ? "[partial] " : "") << one_line(m.text) << "\n";
             }
         }
         count += page.size();
@@ -155,7 +157,7 @@ int run_keys_status(const daemon_config& cfg, std::ostream& out) {
     auto keys = vrnum::store::key_status(cfg.lib.store);
     out << std::left << std::setw(10) << "key id" << std::setw(10) << "in file" << std::setw(10)
         << "current"
-        << "messages\n";
+        << "rows\n";
     for (const auto& k : keys) {
         out << std::setw(10) << key_hex(k.key_id) << std::setw(10) << (k.in_file ? "yes" : "NO")
             << std::setw(10) << (k.current ? "yes" : "") << k.rows << "\n";

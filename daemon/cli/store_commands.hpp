@@ -20,8 +20,9 @@ struct list_options {
 
 /// `vrnumd migrate`: applies pending migrations; prints how many.
 int run_migrate(const daemon_config& cfg, std::ostream& out);
-/// `vrnumd messages list`: decrypted messages, oldest first, as a table or JSON lines; logs
-/// an audit line (who asked for what, never the content).
+/// `vrnumd messages list`: decrypted messages, oldest first, as a table or JSON lines (with
+/// `"partial": true` for a multipart message stored without all its parts; `[partial]` before
+/// its text in the table); logs an audit line (who asked for what, never the content).
 int run_messages_list(const daemon_config& cfg, const list_options& opts, std::ostream& out,
                       std::ostream& err);
 /// `vrnumd purge`: runs every retention job once and says what it removed.
@@ -29,7 +30,8 @@ int run_purge(const daemon_config& cfg, std::ostream& out);
 /// `vrnumd keys rotate`: adds a new current key to `store.key_file` (the old ones stay to open
 /// what they sealed); the daemon re-seals old rows after its next start. Logs an audit line.
 int run_keys_rotate(const daemon_config& cfg, std::ostream& out);
-/// `vrnumd keys status`: the key file's keys and how many messages each one seals.
+/// `vrnumd keys status`: the key file's keys and how many rows (messages and multipart
+/// parts) each one seals.
 int run_keys_status(const daemon_config& cfg, std::ostream& out);
 
 }  // namespace vrnumd

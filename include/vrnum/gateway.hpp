@@ -61,6 +61,10 @@ class gateway {
     /// for a duplicate or malformed route.
     void add_routes(std::vector<http::route> routes);
     /// Binds the listeners and starts accepting; throws std::system_error if a bind fails.
+    /// Starts the gateway's jobs too, each on a thread of its own: the retention purge
+    /// (hourly) and the multipart sweep, which stores as partial messages the multipart groups
+    /// past their deadline (`store::join_expired_parts`) every quarter of the shortest
+    /// `multipart_timeout_seconds`, within [250 ms, 60 s].
     void start();
     /// The main listener's bound HOST:PORT (after `start()`).
     const std::string& listen_address() const;
@@ -84,7 +88,8 @@ class gateway {
     /// Serves one request from an embedder's own HTTP server: routes it like the built-in
     /// server does (404, 405) and returns the answer. `req.target` must be origin-form.
     boost::asio::awaitable<http::response> handle(http::request& req);
-    /// Deletes messages past the retention period now; returns how many went. Blocks.
+    /// Deletes messages (and multipart parts) past the retention period now; returns how many
+    /// messages went. Blocks.
     std::size_t purge_expired();
     /// The message store (shared with the daemon's modules).
     vrnum::store& message_store() const;

@@ -39,10 +39,16 @@ struct migration {
     std::string sql;
 };
 
-/// What an append did.
+/// What an append did. Either way, a success means what the append carried is committed.
 struct append_result {
-    std::int64_t id = 0;     ///< the message's row id (the first one's, for a duplicate)
-    bool duplicate = false;  ///< (source, provider_id) was already stored: nothing written
+    /// The message's row id (the first one's, for a duplicate). For a part of a multipart SMS
+    /// (`message::part`): the joined message's id when its group is complete (this part
+    /// completed it, or a retried part's group was joined before), else 0.
+    std::int64_t id = 0;
+    /// (source, provider_id) was already stored, as a message or as a part: nothing written.
+    bool duplicate = false;
+    /// For a part of a multipart SMS: the part's own row id (in `message_parts`); else 0.
+    std::int64_t part_id = 0;
 };
 
 /// A filter over stored messages (oldest first).
@@ -57,6 +63,15 @@ struct message_query {
 /// Owns the SQLite file. `append` is safe from any thread; completions run on the writer
 /// thread (or, through `async_append`, on the caller's executor). Reads use their own
 /// connections and may block: call them off I/O threads.
+///
+/// Multipart SMS delivered part by part (`message::part` set, as a source parsed it): each
+/// part is a durable row of its own before its append completes, and the parts of one group
+/// (same source, recipient, sender, `part.ref` and `part.total`) are joined into one ordinary
+/// message, texts in `part.number` order, by the append that brings the last missing part:
+/// that message goes through the append hook and to the commit listener; a bare part never
+/// does. A group still incomplete at the earliest `deadline` of its parts is stored as a
+/// partial message by `join_expired_parts`. A part's retry is a duplicate, before and after
+/// the join; a new part for a group joined already starts a group of its own (refs are reused).
 class store {
   public:
     struct options {
@@ -67,7 +82,7 @@ class store {
         /// in one hand-off, so the writer wakes one thread per commit rather than one per
         /// message. Unset: on the writer. (`async_append` runs each on its own executor.)
         std::optional<boost::asio::any_io_executor> completions;
-        /// Re-seal messages sealed under an older key in the background (after a key
+        /// Re-seal messages and parts sealed under an older key in the background (after a key
         /// rotation). On for a serving process; one-off commands leave it to the daemon.
         bool reseal = true;
     };
@@ -76,9 +91,11 @@ class store {
     using write_handler = std::function<void(boost::system::error_code)>;
     using read_fn = std::function<void(read_txn&)>;
     using read_handler = std::function<void(boost::system::error_code)>;
-    /// Runs inside the transaction that stores a new message (not for a duplicate).
+    /// Runs inside the transaction that stores a new message (not for a duplicate, nor for a
+    /// bare part of a multipart SMS: for the message joined from the parts).
     using append_hook = std::function<void(write_txn&, const stored_message&)>;
-    /// Called on the writer thread after each commit with the newly stored messages.
+    /// Called on the writer thread after each commit with the newly stored messages (joined
+    /// and partial multipart messages included, bare parts never).
     using commit_listener = std::function<void(const std::vector<stored_message>&)>;
 
     /// Opens (creating the file, its directory and, for a new store, the key file), applies
@@ -90,21 +107,22 @@ class store {
     /// re-seals the older rows in the background. Returns the new key's id.
     static std::uint32_t add_key(const store_config& cfg);
     /// One key id: whether the key file holds it, whether it is the current key, and how many
-    /// messages are sealed under it.
+    /// rows (messages and multipart parts) are sealed under it.
     struct key_usage {
         std::uint32_t key_id = 0;
         bool in_file = false;
         bool current = false;
         std::int64_t rows = 0;
     };
-    /// The key file's keys (oldest first) and the key ids the stored messages use.
+    /// The key file's keys (oldest first) and the key ids the stored messages and parts use.
     static std::vector<key_usage> key_status(const store_config& cfg);
     /// Applies migrations only (for `vrnumd migrate`); returns how many were applied.
     static int migrate(const store_config& cfg, const std::vector<migration>& extra);
     virtual ~store() = default;
 
     /// Queues a message. `done` gets `errc::overloaded` at once when the queue is full,
-    /// `errc::unavailable` when the commit failed, else the result after the commit.
+    /// `errc::unavailable` when the commit failed, `errc::malformed` for a part whose number is
+    /// not within 1 to its total (sources check that first), else the result after the commit.
     virtual void append(message m, append_handler done) = 0;
     /// As `append`, with `done` run on `where` (also when refused at once). The completions
     /// of one commit bound for the same execution context leave the writer in one hand-off,
@@ -138,8 +156,18 @@ class store {
     /// `batch` rows a step, each step its own short write transaction so that appends keep
     /// flowing; returns how many went. The walk stops at the first `batch` rows with none
     /// expired: a message received before older-looking neighbours (a wall clock stepped back)
-    /// goes in a later purge, once those before it have expired.
+    /// goes in a later purge, once those before it have expired. The parts a message was joined
+    /// from go with it, and so do parts received before `cutoff` that were never joined (parts
+    /// never outlive the messages' retention); they are not counted.
     virtual std::size_t purge_before(unix_ms cutoff, std::size_t batch = 500) = 0;
+    /// Stores as partial messages (`message::partial`) the multipart groups with parts still
+    /// missing whose earliest part deadline is at or before `now`: the texts of the parts that
+    /// came, in order, through the append hook and to the commit listener like any new message.
+    /// Each group commits alone (a hook that throws leaves its group for the next call, logged).
+    /// Runs as jobs on the writer and blocks until they committed; returns how many messages
+    /// it stored. Throws std::runtime_error when the store is closed or unavailable. The
+    /// gateway calls it on a timer (see `gateway`); an embedder of the bare store calls it.
+    virtual std::size_t join_expired_parts(unix_ms now) = 0;
     /// Stored messages matching `q`, decrypted, oldest first.
     virtual std::vector<stored_message> list(const message_query& q) const = 0;
     /// Messages committed after `cursor` (an id), oldest first: to catch up after a restart.

@@ -32,6 +32,36 @@ CREATE INDEX messages_recipient ON messages (recipient, id);
         // Ids grow with arrival, so the purge walks the table in id order instead; the index
         // cost another WAL page and a third b-tree insert per commit.
         {"gateway", 3, "DROP INDEX IF EXISTS messages_received_at"},
+        // Parts of a multipart SMS, each durable before its answer, until their group is
+        // joined into a message (message_id). Sealed like messages, under column names of
+        // their own. A group is its first part's id (group_id): a sender's ref is a small
+        // number that comes round again. The partial indexes hold only the open parts (few);
+        // the parts of a joined message go with it (purge, an account's erasure).
+        {"gateway", 4, R"sql(
+CREATE TABLE message_parts (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT    NOT NULL,
+    provider_id TEXT    NOT NULL,
+    ref         TEXT    NOT NULL,
+    group_id    INTEGER NOT NULL,
+    sender      BLOB    NOT NULL,
+    recipient   TEXT    NOT NULL,
+    total       INTEGER NOT NULL,
+    number      INTEGER NOT NULL,
+    body        BLOB    NOT NULL,
+    sent_at     INTEGER,
+    received_at INTEGER NOT NULL,
+    deadline    INTEGER NOT NULL,
+    message_id  INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+    UNIQUE (source, provider_id)
+);
+CREATE INDEX message_parts_open ON message_parts (source, recipient, ref)
+    WHERE message_id IS NULL;
+CREATE INDEX message_parts_deadline ON message_parts (deadline) WHERE message_id IS NULL;
+CREATE INDEX message_parts_group ON message_parts (group_id);
+CREATE INDEX message_parts_message ON message_parts (message_id) WHERE message_id IS NOT NULL;
+ALTER TABLE messages ADD COLUMN partial INTEGER NOT NULL DEFAULT 0;
+)sql"},
     };
     return list;
 }

@@ -9,7 +9,7 @@
 
 namespace vrnum::detail {
 
-/// The gateway's own migrations (the `messages` table).
+/// The gateway's own migrations (the `messages` and `message_parts` tables).
 const std::vector<migration>& gateway_migrations();
 
 /// Applies, in (component, version) order, each migration not yet recorded, each in its own

@@ -36,15 +36,17 @@ struct transaction_lost : std::runtime_error {
 
 constexpr std::string_view insert_sql =
     "INSERT INTO messages (id, source, provider_id, sender, recipient, body, sent_at, "
-    "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+    "received_at, partial) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
     "ON CONFLICT (source, provider_id) DO NOTHING";
 constexpr std::string_view find_sql =
     "SELECT id FROM messages WHERE source = ?1 AND provider_id = ?2";
 constexpr std::string_view list_sql =
-    "SELECT id, source, provider_id, sender, recipient, body, sent_at, received_at "
+    "SELECT id, source, provider_id, sender, recipient, body, sent_at, received_at, partial "
     "FROM messages WHERE id > ?1 AND (?2 IS NULL OR source = ?2) "
     "AND (?3 IS NULL OR recipient = ?3) AND (?4 IS NULL OR received_at >= ?4) "
     "ORDER BY id LIMIT ?5";
+constexpr std::string_view next_message_id_sql = "SELECT COALESCE(MAX(id), 0) + 1 FROM messages";
+constexpr std::string_view next_part_id_sql = "SELECT COALESCE(MAX(id), 0) + 1 FROM message_parts";
 
 // The key file exists, or is created for a store that holds nothing sealed yet; a store
 // with sealed rows and no key refuses to start (and so does one whose keys do not open it).
@@ -59,7 +61,11 @@ std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
             }
         }
     } wipe{keys};
-    bool has_rows = db.query_int("SELECT EXISTS (SELECT 1 FROM messages)").value_or(0) != 0;
+    const bool has_messages =
+        db.query_int("SELECT EXISTS (SELECT 1 FROM messages)").value_or(0) != 0;
+    const bool has_rows =
+        has_messages ||
+        db.query_int("SELECT EXISTS (SELECT 1 FROM message_parts)").value_or(0) != 0;
     if (!keys) {
         if (has_rows) {
             throw std::runtime_error(
@@ -71,9 +77,14 @@ std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
     // The file lists keys oldest first; the keyring wants the current one first.
     auto ring = std::make_unique<keyring>(std::vector<keyring::key>(keys->rbegin(), keys->rend()));
     if (has_rows) {
-        statement s(db, "SELECT id, sender FROM messages ORDER BY id DESC LIMIT 1");
+        // The newest row of either table: a store may hold parts alone.
+        statement s(db, has_messages
+                            ? "SELECT id, sender FROM messages ORDER BY id DESC LIMIT 1"
+                            : "SELECT id, sender FROM message_parts ORDER BY id DESC LIMIT 1");
         s.step();
-        if (!ring->open(s.column_blob(1), s.column_int(0), "sender").has_value()) {
+        if (!ring->open(s.column_blob(1), s.column_int(0),
+                        has_messages ? "sender" : part_sender_column)
+                 .has_value()) {
             throw std::runtime_error("the key file " + cfg.key_file.string() +
                                      " does not open the messages in " + cfg.path.string());
         }
@@ -108,7 +119,8 @@ sqlite_store::sqlite_store(const store_config& cfg, options opts, std::unique_pt
     insert_stmt_ = std::make_unique<statement>(*writer_db_, insert_sql);
     find_stmt_ = std::make_unique<statement>(*writer_db_, find_sql);
     stmts_ = std::make_unique<statement_cache>(*writer_db_);
-    next_id_ = writer_db_->query_int("SELECT COALESCE(MAX(id), 0) + 1 FROM messages").value_or(1);
+    next_id_ = writer_db_->query_int(next_message_id_sql).value_or(1);
+    next_part_id_ = writer_db_->query_int(next_part_id_sql).value_or(1);
     if (opts_.registry) {
         auto& reg = *opts_.registry;
         auto& appends = prometheus::BuildCounter()
@@ -249,8 +261,18 @@ void sqlite_store::writer_loop() {
     }
 }
 
-append_result sqlite_store::insert(message& m, const append_hook& hook,
-                                   std::vector<stored_message>& stored) {
+append_result sqlite_store::insert(message& m) {
+    if (m.part) {
+        return insert_part(m);
+    }
+    append_result r;
+    if (auto sm = insert_message(m, r)) {
+        batch_.stored.push_back(std::move(*sm));
+    }
+    return r;
+}
+
+std::optional<stored_message> sqlite_store::insert_message(message& m, append_result& r) {
     const std::int64_t id = next_id_;
     auto& s = *insert_stmt_;
     // Bound without copies: everything bound outlives run(), which resets the statement.
@@ -259,24 +281,35 @@ append_result sqlite_store::insert(message& m, const append_hook& hook,
     s.bind(1, id).bind_view(2, m.source).bind_view(3, m.provider_id);
     s.bind_blob_view(4, sender).bind_view(5, m.to);
     s.bind_blob_view(6, body).bind(7, m.sent_at).bind(8, m.received_at);
+    s.bind(9, std::int64_t{m.partial ? 1 : 0});
     s.run();
     if (writer_db_->changes() == 0) {
         find_stmt_->bind_view(1, m.source).bind_view(2, m.provider_id);
-        std::int64_t existing = find_stmt_->step() ? find_stmt_->column_int(0) : 0;
+        r.id = find_stmt_->step() ? find_stmt_->column_int(0) : 0;
+        r.duplicate = true;
         find_stmt_->reset();
-        return {existing, true};
+        return std::nullopt;
     }
     // The message is not needed again: move it rather than copy five strings.
     stored_message sm;
     static_cast<message&>(sm) = std::move(m);
     sm.id = id;
-    if (hook) {
+    sm.part.reset();
+    if (batch_.hook) {
         writer_txn txn(*writer_db_, *stmts_, *keys_);
-        hook(txn, sm);  // may throw: the caller rolls the row back with it
+        batch_.hook(txn, sm);  // may throw: the caller rolls the row back with it
     }
     ++next_id_;
-    stored.push_back(std::move(sm));
-    return {id, false};
+    r.id = id;
+    return sm;
+}
+
+std::int64_t sqlite_store::next_free_id(std::string_view sql, std::int64_t fallback) {
+    try {
+        return writer_db_->query_int(sql).value_or(fallback);
+    } catch (const std::exception&) {
+        return fallback;
+    }
 }
 
 // Runs `fn` under a savepoint: when it throws, what it wrote is undone and the rest of the
@@ -297,38 +330,46 @@ void sqlite_store::in_savepoint(Fn&& fn) {
 void sqlite_store::run_batch(std::vector<item>& batch) {
     using boost::system::error_code;
     std::vector<std::pair<error_code, append_result>> results(batch.size());
-    std::vector<stored_message> stored;
+    std::vector<stored_message>& stored = batch_.stored;
+    stored.clear();
     const std::int64_t first_id = next_id_;
+    const std::int64_t first_part_id = next_part_id_;
     const auto started = std::chrono::steady_clock::now();
-    append_hook hook;
     {
         std::lock_guard lock(mutex_);
-        hook = hook_;
+        batch_.hook = hook_;
     }
     error_code batch_ec;
     try {
         stmts_->get("BEGIN IMMEDIATE").run();  // prepared once: no parse per batch
         for (std::size_t i = 0; i < batch.size(); ++i) {
+            // What an item that fails had added to `stored` was rolled back with it.
+            const std::size_t stored_before = stored.size();
             try {
                 if (auto* a = std::get_if<append_item>(&batch[i])) {
-                    if (hook) {
-                        in_savepoint([&] { results[i].second = insert(a->msg, hook, stored); });
+                    // A single INSERT needs no savepoint; a hook's writes or a part's several
+                    // statements do, so that a failure undoes them all.
+                    if (batch_.hook || a->msg.part) {
+                        in_savepoint([&] { results[i].second = insert(a->msg); });
                     } else {
-                        results[i].second = insert(a->msg, hook, stored);
+                        results[i].second = insert(a->msg);
                     }
                 } else {
                     in_savepoint([&] { std::get<job_item>(batch[i]).fn(*writer_db_); });
                 }
             } catch (const boost::system::system_error& e) {
+                stored.resize(stored_before);
                 // A component's own refusal (e.g. insufficient funds): not a store failure.
                 // Its writes were undone, so it never completes as a success.
                 results[i].first = e.code() ? e.code() : make_error_code(errc::internal);
             } catch (const sqlite_error& e) {
                 // One failing item fails alone; the rest of the batch commits.
+                stored.resize(stored_before);
                 results[i].first = make_error_code(errc::unavailable);
                 log_event(*opts_.logger, spdlog::level::err, "store write failed",
                           {{"error", e.what()}});
             } catch (const std::exception& e) {
+                stored.resize(stored_before);
                 // A bug in a component's write is internal; an append is retried by its
                 // provider whatever stopped it.
                 const bool is_append = std::holds_alternative<append_item>(batch[i]);
@@ -354,12 +395,8 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
         stored.clear();
         // Ids come from the table, not from what this batch meant to write: part of it may
         // have been committed after all (a transaction SQLite ended on its own).
-        try {
-            next_id_ = writer_db_->query_int("SELECT COALESCE(MAX(id), 0) + 1 FROM messages")
-                           .value_or(first_id);
-        } catch (const std::exception&) {
-            next_id_ = first_id;
-        }
+        next_id_ = next_free_id(next_message_id_sql, first_id);
+        next_part_id_ = next_free_id(next_part_id_sql, first_part_id);
     }
     if (batch_sizes_) {
         commit_seconds_->Observe(
@@ -375,6 +412,8 @@ void sqlite_store::run_batch(std::vector<item>& batch) {
     if (listener && !stored.empty()) {
         listener(stored);
     }
+    stored.clear();
+    batch_.hook = nullptr;
     std::vector<completion> appended;
     appended.reserve(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -487,10 +526,24 @@ std::size_t sqlite_store::purge_before(unix_ms cutoff, std::size_t batch) {
         }
         total += static_cast<std::size_t>(removed);
         if (!window_end || removed == 0) {
-            return total;
+            break;
         }
         after = *window_end;
     }
+    // The parts of the messages that went, went with them (ON DELETE CASCADE); parts never
+    // joined go once they are as old, whatever their deadline. Few are open at a time: the
+    // index of open parts finds them.
+    auto ec = write_sync([&](connection& db) {
+        statement del(db,
+                      "DELETE FROM message_parts INDEXED BY message_parts_deadline "
+                      "WHERE message_id IS NULL AND received_at < ?1");
+        del.bind(1, cutoff);
+        del.run();
+    });
+    if (ec) {
+        throw std::runtime_error("purge failed: the store is unavailable");
+    }
+    return total;
 }
 
 sqlite_store::reader_lease sqlite_store::lease_reader() const {
@@ -547,6 +600,7 @@ std::vector<stored_message> sqlite_store::list(const message_query& q) const {
             m.sent_at = s.column_int(6);
         }
         m.received_at = s.column_int(7);
+        m.partial = s.column_int(8) != 0;
         out.push_back(std::move(m));
     }
     return out;
@@ -615,28 +669,54 @@ std::size_t sqlite_store::queue_depth() const {
     return queued_appends_;
 }
 
+// A table whose rows carry a sealed sender and text, and the column names bound into them.
+struct sqlite_store::sealed_table {
+    std::string_view what;  // for the log
+    std::string_view select_sql;
+    std::string_view update_sql;
+    std::string_view sender_column;
+    std::string_view body_column;
+};
+
 void sqlite_store::reseal_loop() {
-    // One pass over the table by id, a few hundred rows a job, so appends keep flowing.
-    // Rows appended meanwhile are sealed under the current key already.
+    static constexpr sealed_table tables[] = {
+        {"messages", "SELECT id, sender, body FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
+         "UPDATE messages SET sender = ?2, body = ?3 WHERE id = ?1", "sender", "body"},
+        {"message parts",
+         "SELECT id, sender, body FROM message_parts WHERE id > ?1 ORDER BY id LIMIT ?2",
+         "UPDATE message_parts SET sender = ?2, body = ?3 WHERE id = ?1", part_sender_column,
+         part_body_column},
+    };
     const std::uint32_t current = keys_->current_key_id();
-    std::int64_t cursor = 0;
     std::int64_t resealed = 0;
-    constexpr std::int64_t rows_per_job = 256;
     log_event(*opts_.logger, spdlog::level::info, "re-sealing messages under the current key",
               {{"key_id", current}});
+    for (const sealed_table& table : tables) {
+        if (!reseal_table(table, resealed)) {
+            return;
+        }
+    }
+    log_event(*opts_.logger, spdlog::level::info, "re-sealing done",
+              {{"key_id", current}, {"resealed", resealed}});
+}
+
+bool sqlite_store::reseal_table(const sealed_table& table, std::int64_t& resealed) {
+    // One pass over the table by id, a few hundred rows a job, so appends keep flowing.
+    // Rows written meanwhile are sealed under the current key already.
+    const std::uint32_t current = keys_->current_key_id();
+    std::int64_t cursor = 0;
+    constexpr std::int64_t rows_per_job = 256;
     for (;;) {
         {
             std::lock_guard lock(mutex_);
             if (closing_) {
-                return;  // resumes at the next start
+                return false;  // resumes at the next start
             }
         }
         std::int64_t seen = 0;
         auto ec = write_sync([&](connection& db) {
-            statement rows(db,
-                           "SELECT id, sender, body FROM messages WHERE id > ?1 ORDER BY id "
-                           "LIMIT ?2");
-            statement update(db, "UPDATE messages SET sender = ?2, body = ?3 WHERE id = ?1");
+            statement rows(db, table.select_sql);
+            statement update(db, table.update_sql);
             rows.bind(1, cursor).bind(2, rows_per_job);
             while (rows.step()) {
                 ++seen;
@@ -647,28 +727,27 @@ void sqlite_store::reseal_loop() {
                     keyring::key_id_of_envelope(body) == current) {
                     continue;
                 }
-                auto from = keys_->open(sender, cursor, "sender");
-                auto text = keys_->open(body, cursor, "body");
+                auto from = keys_->open(sender, cursor, table.sender_column);
+                auto text = keys_->open(body, cursor, table.body_column);
                 if (!from || !text) {
-                    throw std::runtime_error("message " + std::to_string(cursor) +
+                    throw std::runtime_error(std::string(table.what) + " row " +
+                                             std::to_string(cursor) +
                                              " cannot be opened to re-seal it");
                 }
                 update.bind(1, cursor)
-                    .bind_blob(2, keys_->seal(*from, cursor, "sender"))
-                    .bind_blob(3, keys_->seal(*text, cursor, "body"));
+                    .bind_blob(2, keys_->seal(*from, cursor, table.sender_column))
+                    .bind_blob(3, keys_->seal(*text, cursor, table.body_column));
                 update.run();
                 ++resealed;
             }
         });
         if (ec) {
             log_event(*opts_.logger, spdlog::level::err, "re-sealing stopped",
-                      {{"at_id", cursor}, {"resealed", resealed}});
-            return;
+                      {{"table", table.what}, {"at_id", cursor}, {"resealed", resealed}});
+            return false;
         }
         if (seen < rows_per_job) {
-            log_event(*opts_.logger, spdlog::level::info, "re-sealing done",
-                      {{"key_id", current}, {"resealed", resealed}});
-            return;
+            return true;
         }
     }
 }
@@ -734,9 +813,17 @@ std::vector<store::key_usage> store::key_status(const store_config& cfg) {
     }
     detail::connection db(cfg.path, true);
     db.exec("PRAGMA busy_timeout = 5000");
-    // The key id is bytes 2-5 of each envelope (after the version byte).
-    detail::statement s(db,
-                        "SELECT substr(sender, 2, 4), COUNT(*) FROM messages "
+    // The key id is bytes 2-5 of each envelope (after the version byte). A store not migrated
+    // yet has no parts table.
+    const bool has_parts = db.query_int(
+                                 "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE "
+                                 "type = 'table' AND name = 'message_parts')")
+                               .value_or(0) != 0;
+    detail::statement s(
+        db, has_parts ? "SELECT key, COUNT(*) FROM (SELECT substr(sender, 2, 4) AS key FROM "
+                        "messages UNION ALL SELECT substr(sender, 2, 4) FROM message_parts) "
+                        "GROUP BY key"
+                      : "SELECT substr(sender, 2, 4), COUNT(*) FROM messages "
                         "GROUP BY substr(sender, 2, 4)");
     while (s.step()) {
         auto raw = s.column_blob(0);

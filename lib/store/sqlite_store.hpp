@@ -30,6 +30,11 @@ class Counter;
 
 namespace vrnum::detail {
 
+/// The column names sealing binds into a part's sender and text: not those of `messages`
+/// (`sender`, `body`), so that a part's envelope cannot be moved into a message row.
+inline constexpr std::string_view part_sender_column = "part.sender";
+inline constexpr std::string_view part_body_column = "part.body";
+
 class sqlite_store final : public store {
   public:
     sqlite_store(const store_config& cfg, options opts, std::unique_ptr<keyring> keys);
@@ -42,6 +47,7 @@ class sqlite_store final : public store {
     void write(write_fn fn, write_handler done) override;
     void read(read_fn fn, read_handler done) override;
     std::size_t purge_before(unix_ms cutoff, std::size_t batch) override;
+    std::size_t join_expired_parts(unix_ms now) override;
     std::vector<stored_message> list(const message_query& q) const override;
     std::string pragma(std::string_view name) override;
     std::size_t queue_depth() const override;
@@ -66,6 +72,9 @@ class sqlite_store final : public store {
     void writer_loop();
     /// Re-seals rows sealed under an older key with the current one, in the background.
     void reseal_loop();
+    struct sealed_table;
+    /// One pass of `reseal_loop` over one table; false when a job failed or the store closed.
+    bool reseal_table(const sealed_table& table, std::int64_t& resealed);
     void run_batch(std::vector<item>& batch);
     void enqueue_append(message m, std::optional<boost::asio::any_io_executor> where,
                         append_handler done);
@@ -76,8 +85,25 @@ class sqlite_store final : public store {
     };
     /// Runs a batch's append completions where each belongs.
     void hand_off(std::vector<completion>& all);
-    /// Inserts `m` (moved from when it is new); a duplicate leaves it as it was.
-    append_result insert(message& m, const append_hook& hook, std::vector<stored_message>& stored);
+    /// Inserts `m` (moved from when it is new), a message or a part; a duplicate leaves it as
+    /// it was. New messages go to `batch_.stored`, last, when nothing can fail any more.
+    append_result insert(message& m);
+    /// Inserts `m` as a row of `messages` and runs the hook: the new row (moved from `m`), or
+    /// nothing for a duplicate, whose row id goes into `r.id`.
+    std::optional<stored_message> insert_message(message& m, append_result& r);
+    // Multipart SMS (message_parts.cpp).
+    /// Inserts a part and joins its group when that part completes it.
+    append_result insert_part(message& m);
+    /// Joins the parts of `group` into a message (`partial` when some are missing), marks
+    /// them with its id (`message_id`) and returns it, or nothing when its (source,
+    /// provider_id) was stored already (then the parts point at that message).
+    std::optional<stored_message> join_group(std::int64_t group, std::int64_t& message_id);
+    /// One job of `join_expired_parts`: up to `limit` expired groups after group id `after`,
+    /// each under a savepoint of its own; how many it looked at and how many it stored.
+    std::pair<std::size_t, std::size_t> join_expired_groups(unix_ms now, std::int64_t& after,
+                                                            std::size_t limit);
+    /// The next free row id of `messages` or `message_parts`, from the table.
+    std::int64_t next_free_id(std::string_view sql, std::int64_t fallback);
     template <class Fn>
     void in_savepoint(Fn&& fn);
     /// Runs `fn` on the writer thread and waits for it.
@@ -91,6 +117,13 @@ class sqlite_store final : public store {
     std::unique_ptr<statement> find_stmt_;
     std::unique_ptr<statement_cache> stmts_;  // for write_txn users; the writer's own
     std::int64_t next_id_ = 1;
+    std::int64_t next_part_id_ = 1;
+    // What the batch being run holds (the writer thread's only): the hook of this batch and
+    // the messages it stored, for the commit listener.
+    struct batch_state {
+        append_hook hook;
+        std::vector<stored_message> stored;
+    } batch_;
 
     mutable std::mutex mutex_;
     std::condition_variable wake_;

@@ -24,6 +24,7 @@
 #include <vrnum/store.hpp>
 
 #include "crypto/key_file.hpp"
+#include "support/store_helpers.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -34,21 +35,12 @@ using vrnum::message;
 using vrnum::store;
 using vrnum::test::temp_dir;
 
-std::shared_ptr<spdlog::logger> quiet_logger() {
-    return std::make_shared<spdlog::logger>("store-test",
-                                            std::make_shared<spdlog::sinks::null_sink_mt>());
-}
-
-vrnum::store_config config_in(const temp_dir& dir) {
-    vrnum::store_config c;
-    c.path = dir.path() / "var/vrnum.db";
-    c.key_file = dir.path() / "var/master.key";
-    return c;
-}
-
-std::shared_ptr<store> open_store(const vrnum::store_config& c) {
-    return store::open(c, {.logger = quiet_logger()});
-}
+using vrnum::test::append_sync;
+using vrnum::test::config_in;
+using vrnum::test::file_bytes;
+using vrnum::test::open_store;
+using vrnum::test::quiet_logger;
+using vrnum::test::write_sync;
 
 message make_message(std::string id, std::string text = "hello",
                      std::string from = "+447700900001") {
@@ -60,23 +52,6 @@ message make_message(std::string id, std::string text = "hello",
     m.text = std::move(text);
     m.received_at = 1'700'000'000'000;
     return m;
-}
-
-// Appends and waits for the commit.
-std::pair<boost::system::error_code, append_result> append_sync(store& s, message m) {
-    std::promise<std::pair<boost::system::error_code, append_result>> p;
-    auto f = p.get_future();
-    s.append(std::move(m), [&p](boost::system::error_code ec, append_result r) {
-        p.set_value({ec, r});
-    });
-    return f.get();
-}
-
-std::string file_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 TEST(store, runs_in_wal_mode_with_full_sync) {
@@ -472,7 +447,7 @@ TEST(store, migrations_are_numbered_and_applied_once) {
         {"accounts", 1, "CREATE TABLE accounts_demo (id INTEGER PRIMARY KEY)"},
         {"accounts", 2, "ALTER TABLE accounts_demo ADD COLUMN name TEXT"},
     };
-    EXPECT_EQ(store::migrate(cfg, extra), 5);  // gateway 1-3 + accounts 1, 2
+    EXPECT_EQ(store::migrate(cfg, extra), 6);  // gateway 1-4 + accounts 1, 2
     EXPECT_EQ(store::migrate(cfg, extra), 0);
     extra.push_back({"accounts", 4, "SELECT 1"});
     EXPECT_THROW(store::migrate(cfg, extra), std::runtime_error);
@@ -489,13 +464,6 @@ const std::vector<vrnum::migration> routing_schema = {
 
 std::shared_ptr<store> open_with_schema(const vrnum::store_config& c) {
     return store::open(c, {.logger = quiet_logger(), .migrations = routing_schema});
-}
-
-boost::system::error_code write_sync(store& s, store::write_fn fn) {
-    std::promise<boost::system::error_code> p;
-    auto f = p.get_future();
-    s.write(std::move(fn), [&p](boost::system::error_code ec) { p.set_value(ec); });
-    return f.get();
 }
 
 TEST(store, write_runs_a_components_transaction_with_bound_values) {
@@ -699,17 +667,7 @@ TEST(store, a_new_key_reseals_old_rows_in_the_background) {
         auto s = open_store(cfg);
         EXPECT_FALSE(append_sync(*s, make_message("after")).first);
         // Bounded wait: the re-seal runs in jobs between appends.
-        std::int64_t left = -1;
-        for (int i = 0; i < 300 && left != 0; ++i) {
-            left = 0;
-            for (const auto& k : store::key_status(cfg)) {
-                left += k.key_id == old_id ? k.rows : 0;
-            }
-            if (left != 0) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            }
-        }
-        EXPECT_EQ(left, 0);
+        EXPECT_EQ(vrnum::test::wait_resealed(cfg, old_id), 0);
     }
     auto after = store::key_status(cfg);
     ASSERT_EQ(after.size(), 2u);
