@@ -95,11 +95,12 @@ int run_simulate(const daemon_config& cfg, const simulate_options& opts, std::os
         std::ifstream f(opts.signing_key, std::ios::binary);
         std::ostringstream text;
         text << f.rdbuf();
-        if (!f) {
-            err << "vrnumd: cannot read --signing-key " << opts.signing_key << "\n";
+        key_pem = text.str();
+        if (!f || key_pem.empty()) {
+            err << "vrnumd: cannot read --signing-key " << opts.signing_key
+                << " (or it is empty)\n";
             return 1;
         }
-        key_pem = text.str();
     }
     auto src = vrnum::make_source(*sc);
     // What the daemon checks URL-signing schemes against (SPEC §3 `public_base_url`).

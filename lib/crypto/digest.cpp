@@ -71,12 +71,14 @@ bool ed25519_key::verify(std::string_view message, std::string_view signature) c
 ed25519_private_key::ed25519_private_key(std::string_view pem) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(
         BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-    key_ = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    // No passphrase: an encrypted key is refused rather than prompted for on the terminal.
+    auto no_passphrase = [](char*, int, int, void*) { return -1; };
+    key_ = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr;
     if (!key_ || EVP_PKEY_get_base_id(key_) != EVP_PKEY_ED25519) {
         ERR_clear_error();
         EVP_PKEY_free(key_);
         key_ = nullptr;
-        throw std::invalid_argument("not a PEM Ed25519 private key");
+        throw std::invalid_argument("not an unencrypted PEM Ed25519 private key");
     }
 }
 

@@ -29,14 +29,15 @@ namespace vrnum::detail {
 /// or of HMAC-MD5/SHA1/SHA256/SHA512(secret, S) as `signature_method` says, S being every
 /// other parameter sorted by name as `&name=value` with `&` and `=` in values replaced by `_`
 /// (@vonage/sms's `verifySignature`), compared case-insensitively; `timestamp` (Unix seconds)
-/// is within the tolerance. A name given twice is refused: the SDK could not have signed it.
+/// is within the tolerance. A name given twice, or holding `&` or `=`, is refused: the SDK
+/// could not have signed it unambiguously.
 ///
 /// `parse`: SMS API `messageId`, `msisdn` (from), `to`, `text` (`type` `text` or `unicode`;
 /// for `binary` the hex `data` is kept as the text), `message-timestamp` (UTC, `YYYY-MM-DD
-/// HH:MM:SS`) as the sent time; `concat=true` makes the message a part (`concat-ref`,
-/// `concat-total`, `concat-part`) that the store joins. A delivery receipt (`status`, no
-/// `text` or `type`) is acknowledged and not stored. Messages API: `message_uuid`, `from`,
-/// `to`, `text`, `timestamp` of an inbound SMS (`channel` `sms`); status events and other
+/// HH:MM:SS`; left out when unreadable) as the sent time; `concat=true` makes the message a part
+/// (`concat-ref`, `concat-total`, `concat-part`) that the store joins. A delivery receipt
+/// (`status`, no `text` or `type`) is acknowledged and not stored. Messages API: `message_uuid`,
+/// `from`, `to`, `text`, `timestamp` of an inbound SMS (`channel` `sms`); status events and other
 /// channels are acknowledged and not stored.
 class vonage_source final : public source {
   public:

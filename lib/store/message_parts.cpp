@@ -21,10 +21,12 @@ constexpr std::string_view find_part_sql =
     "SELECT id, message_id FROM message_parts WHERE source = ?1 AND provider_id = ?2";
 // The open parts a new part may belong with; the sender is sealed, so it is compared once
 // opened (a blind index would change with every key rotation).
+// How many open parts under one (source, recipient, ref, total) a new part is compared with.
+constexpr std::int64_t max_open_parts_compared = 256;
 constexpr std::string_view open_parts_sql =
     "SELECT id, group_id, number, sender FROM message_parts "
     "WHERE source = ?1 AND recipient = ?2 AND ref = ?3 AND message_id IS NULL AND total = ?4 "
-    "ORDER BY id";
+    "ORDER BY id DESC LIMIT ?5";
 constexpr std::string_view insert_part_sql =
     "INSERT INTO message_parts (id, source, provider_id, ref, group_id, sender, recipient, "
     "total, number, body, sent_at, received_at, deadline) "
@@ -80,14 +82,18 @@ append_result sqlite_store::insert_part(message& m) {
         }
     }
     const std::int64_t id = next_part_id_;
-    // The oldest open group of this sender that lacks this number; a group that has it is an
-    // earlier message under the same ref, still waiting for its deadline.
+    // The open group of this sender that lacks this number and got a part most recently. A
+    // group that has the number is an earlier message under the same ref (refs come round);
+    // preferring the latest keeps a message whose part was lost from swallowing a part of the
+    // next one under its ref. Only the newest open parts are looked at (each is opened to
+    // compare its sealed sender): a flood of parts under one ref costs a bounded amount per
+    // part, and a part beyond them becomes a group of its own (partial at its deadline).
     std::int64_t group = 0;
     {
         statement& open = stmts_->get(open_parts_sql);
         reset_on_exit guard{open};
         open.bind_view(1, m.source).bind_view(2, m.to).bind_view(3, p.ref);
-        open.bind(4, std::int64_t{p.total});
+        open.bind(4, std::int64_t{p.total}).bind(5, max_open_parts_compared);
         std::vector<std::int64_t> candidates;
         std::vector<std::int64_t> taken;
         while (open.step()) {

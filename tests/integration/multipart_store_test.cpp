@@ -160,26 +160,30 @@ TEST(store, multipart_groups_by_sender_total_and_ref_and_start_anew_when_a_ref_c
     ASSERT_FALSE(append_sync(*s, make_part("b2", 2, 2, "B2", "7a", "+447700900002")).first);
     ASSERT_FALSE(append_sync(*s, make_part("c2", 2, 3, "C2")).first);
     ASSERT_FALSE(append_sync(*s, make_part("d2", 2, 2, "D2", "8b")).first);
-    // An earlier message under the same ref still lacks its part 2: a second part 1 cannot
-    // belong to it, so it starts a group of its own.
+    // An earlier message under the same ref still lacks its part 2 (lost on the way): a
+    // second part 1 cannot belong to it, so it starts a group of its own ...
     ASSERT_FALSE(append_sync(*s, make_part("e1", 1, 2, "E1")).first);
     EXPECT_TRUE(s->messages_after(0, 10).empty());
-
-    auto done = append_sync(*s, make_part("a2", 2, 2, "A2"));
+    // ... and the part 2 that follows goes to the group that got a part most recently: the
+    // new message, not the one whose part was lost.
+    auto done = append_sync(*s, make_part("e2", 2, 2, "E2"));
     ASSERT_FALSE(done.first);
     EXPECT_GT(done.second.id, 0);
     auto listed = s->messages_after(0, 10);
     ASSERT_EQ(listed.size(), 1u);
-    EXPECT_EQ(listed[0].text, "A1A2");  // the oldest open group got the part
-    auto later = append_sync(*s, make_part("e2", 2, 2, "E2"));
-    ASSERT_FALSE(later.first);
-    EXPECT_GT(later.second.id, done.second.id);
+    EXPECT_EQ(listed[0].text, "E1E2");
     ASSERT_FALSE(append_sync(*s, make_part("b1", 1, 2, "B1", "7a", "+447700900002")).first);
     listed = s->messages_after(0, 10);
+    ASSERT_EQ(listed.size(), 2u);
+    EXPECT_EQ(listed[1].text, "B1B2");
+    EXPECT_EQ(listed[1].from, "+447700900002");
+    // A1 still waits for its part 2 (until its deadline); a late A2 completes it.
+    auto late = append_sync(*s, make_part("a2", 2, 2, "A2"));
+    ASSERT_FALSE(late.first);
+    EXPECT_GT(late.second.id, 0);
+    listed = s->messages_after(0, 10);
     ASSERT_EQ(listed.size(), 3u);
-    EXPECT_EQ(listed[1].text, "E1E2");
-    EXPECT_EQ(listed[2].text, "B1B2");
-    EXPECT_EQ(listed[2].from, "+447700900002");
+    EXPECT_EQ(listed[2].text, "A1A2");
     // Once joined, the same ref starts over.
     ASSERT_FALSE(append_sync(*s, make_part("f2", 2, 2, "F2")).first);
     EXPECT_EQ(s->messages_after(0, 10).size(), 3u);

@@ -161,6 +161,18 @@ TEST(VonageSource, RefusesTamperedWrongKeyMissingStaleAndDuplicates) {
     EXPECT_EQ(src.verify(post_form(form(with_sig(sms_params, "zz"))), "", now),
               verify_error::mismatch);
     EXPECT_EQ(src.verify(post_form("%zz"), "", now), verify_error::mismatch);
+    // A name holding `&` or `=` folds signed parameters into one: the same signed string with
+    // `concat` gone. Refused.
+    auto folded = sms_params;
+    folded.insert(folded.begin(), {"api-key=abcd1234&concat", "true"});
+    std::erase_if(folded, [](const auto& p) { return p.first == "api-key"; });
+    auto with_concat = sms_params;
+    with_concat.emplace_back("concat", "true");
+    const std::string s = vonage_source::signed_string(with_concat);
+    ASSERT_EQ(vonage_source::signed_string(folded), s);
+    EXPECT_EQ(
+        src.verify(post_form(form(with_sig(folded, sig_for("md5hash", "secret-1", s)))), "", now),
+        verify_error::mismatch);
 }
 
 TEST(VonageSource, RotatedSecretList) {
@@ -318,10 +330,15 @@ TEST(VonageSource, ParsesSmsApiFields) {
 
     for (std::string bad :
          {"to=1&messageId=1&text=a", "msisdn=1&messageId=1&text=a", "msisdn=1&to=2&text=a",
-          "msisdn=1&to=2&messageId=1", "msisdn=1&to=2&messageId=1&text=a&message-timestamp=soon",
-          "msisdn=1&to=2&messageId=1&text=%FF", "msisdn=1&to=2&messageId=1&text=a&text=b"}) {
+          "msisdn=1&to=2&messageId=1", "msisdn=1&to=2&messageId=1&text=%FF",
+          "msisdn=1&to=2&messageId=1&text=a&text=b"}) {
         EXPECT_EQ(src.parse(post_form(bad), now).error(), malformed) << bad;
     }
+    // An unreadable sent time costs the sent time, not the message.
+    auto odd_time =
+        src.parse(post_form("msisdn=1&to=2&messageId=1&text=a&message-timestamp=soon"), now);
+    ASSERT_TRUE(odd_time);
+    EXPECT_FALSE(odd_time->messages.at(0).sent_at);
 }
 
 TEST(VonageSource, MultipartPartsCarryTheirPlace) {
