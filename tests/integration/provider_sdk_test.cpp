@@ -299,6 +299,27 @@ TEST(ProviderSdk, TelnyxSignaturesAgreeWithTheSdk) {
                       {{"telnyx-signature-ed25519", sig}, {"telnyx-timestamp", ts}},
                       body};
     EXPECT_FALSE(mine.verify(req2, "", now));
+
+    // What `vrnumd simulate --signing-key` posts, signed with Node's private key, is what
+    // Telnyx's SDK accepts.
+    auto demo = src.demo_request_signed(demo_message(), "", now, str(keys, "private_pem"));
+    ASSERT_TRUE(demo);
+    std::vector<vrnum::header_field> storage;
+    auto demo_req = view_of(*demo, storage);
+    EXPECT_FALSE(src.verify(demo_req, "", now));
+    ASSERT_TRUE(src.parse(demo_req, now));
+    EXPECT_EQ(src.parse(demo_req, now)->messages.at(0).text, demo_message().text);
+    auto demo_judged =
+        ask_one({{"op", "telnyx_verify"},
+                 {"public_key_b64", pub},
+                 {"body", demo->body},
+                 {"timestamp", std::string(demo_req.header("telnyx-timestamp"))},
+                 {"signature_b64", std::string(demo_req.header("telnyx-signature-ed25519"))}});
+    EXPECT_TRUE(valid(demo_judged)) << json::serialize(demo_judged);
+    // A key whose public half is not configured is refused, not used.
+    auto other = ask_one({{"op", "ed25519_keypair"}});
+    EXPECT_THROW(src.demo_request_signed(demo_message(), "", now, str(other, "private_pem")),
+                 std::invalid_argument);
 }
 
 TEST(ProviderSdk, PlivoSignaturesAgreeBothWays) {
