@@ -127,14 +127,6 @@ provider_case demo_case(std::string name, const vrnum::source_config& cfg) {
     return c;
 }
 
-std::string b64url(std::string_view bytes) {
-    std::string s = vrnum::test::base64(bytes);
-    for (char& ch : s) {
-        ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
-    }
-    return s.substr(0, s.find('='));
-}
-
 std::vector<provider_case> provider_cases() {
     namespace t = vrnum::test;
     using vrnum::source_kind;
@@ -190,18 +182,18 @@ std::vector<provider_case> provider_cases() {
             R"({"channel":"sms","message_uuid":"aaaaaaaa-bbbb-cccc-dddd-0123456789ab",)"
             R"("to":"37255500001","from":"447700900001","timestamp":"2023-11-14T22:13:20.000Z",)"
             R"("text":"Your verification code is 123456. Do not share it.","message_type":"text"})";
-        std::string input = b64url(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                            b64url(R"({"iat":1700000000,"jti":"j-1","payload_hash":")" +
-                                   t::hex(t::hash("SHA256", body)) + "\"}");
+        std::string input = t::base64url(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                            t::base64url(R"({"iat":1700000000,"jti":"j-1","payload_hash":")" +
+                                         t::hex(t::hash("SHA256", body)) + "\"}");
         provider_case c{"vonage_messages_jwt",
                         vrnum::make_source(kind_config(source_kind::vonage, {secret})),
                         {},
                         {}};
         c.out.target = "/webhooks/s1";
         c.out.body = body;
-        c.out.headers = {
-            {"Content-Type", "application/json"},
-            {"Authorization", "Bearer " + input + "." + b64url(t::hmac("SHA256", secret, input))}};
+        c.out.headers = {{"Content-Type", "application/json"},
+                         {"Authorization", "Bearer " + input + "." +
+                                               t::base64url(t::hmac("SHA256", secret, input))}};
         cases.push_back(std::move(c));
     }
     return cases;

@@ -21,14 +21,6 @@ namespace {
 
 constexpr std::string_view secret = "fuzz-signature-secret";
 
-std::string b64url(std::string_view bytes) {
-    std::string s = vrnum::test::base64(bytes);
-    for (char& c : s) {
-        c = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-    return s.substr(0, s.find('='));
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -54,9 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)vonage.parse(req, now);
 
     // The rest as the claims of a correctly signed token, over an empty body.
-    std::string input_part = b64url(R"({"alg":"HS256","typ":"JWT"})") + "." + b64url(rest);
+    std::string input_part = vrnum::test::base64url(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                             vrnum::test::base64url(rest);
     const std::string signed_auth =
-        "Bearer " + input_part + "." + b64url(vrnum::test::hmac("SHA256", secret, input_part));
+        "Bearer " + input_part + "." +
+        vrnum::test::base64url(vrnum::test::hmac("SHA256", secret, input_part));
     vrnum::request_view signed_req{"POST", "/webhooks/fz", {{"Authorization", signed_auth}}, ""};
     if (!vonage.verify(signed_req, "", now)) {
         // Accepted: the claims must name the empty body's hash.

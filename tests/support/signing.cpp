@@ -50,6 +50,14 @@ std::string base64(std::string_view bytes) {
     return out;
 }
 
+std::string base64url(std::string_view bytes) {
+    std::string s = base64(bytes);
+    for (char& c : s) {
+        c = c == '+' ? '-' : c == '/' ? '_' : c;
+    }
+    return s.substr(0, s.find('='));
+}
+
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
     return hex(hmac("SHA256", key, data));
 }

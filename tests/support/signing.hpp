@@ -16,6 +16,8 @@ std::string hash(std::string_view digest, std::string_view data);
 /// Lower-case hex and padded standard base64.
 std::string hex(std::string_view bytes);
 std::string base64(std::string_view bytes);
+/// Base64url without padding (RFC 4648 §5), as JWTs carry their parts.
+std::string base64url(std::string_view bytes);
 
 /// A fresh Ed25519 key pair (OpenSSL's generator), for schemes that sign with one.
 class ed25519_signer {
