@@ -24,9 +24,12 @@
 #include <vrnum/log.hpp>
 #include <vrnum/version.hpp>
 
+#include "cli/mail_commands.hpp"
 #include "cli/simulate.hpp"
 #include "cli/store_commands.hpp"
 #include "config/daemon_config.hpp"
+#include "mail/mail_setup.hpp"
+#include "schema.hpp"
 
 namespace {
 
@@ -50,10 +53,16 @@ int serve(const vrnumd::daemon_config& cfg) {
     for (unsigned i = 1; i < threads; ++i) {
         io_contexts.push_back(extra.emplace_back(std::make_unique<net::io_context>(1)).get());
     }
-    vrnum::gateway gw(
-        ioc, cfg.lib,
-        {.logger = log, .sms_retention_days = cfg.retention.sms_days, .io_contexts = io_contexts});
+    vrnum::gateway gw(ioc, cfg.lib,
+                      {.logger = log,
+                       .migrations = vrnumd::daemon_migrations(),
+                       .sms_retention_days = cfg.retention.sms_days,
+                       .io_contexts = io_contexts});
     gw.start();
+    // Stopped (and destroyed) before the gateway closes the store.
+    auto mail = vrnumd::mail::make_mailer(
+        cfg, gw.message_store(), log, vrnumd::mail::link_base_url(cfg.lib, gw.listen_address()));
+    mail->start();
     gw.set_ready(true);
 
     // The workers wait for connections until the drain is over.
@@ -204,6 +213,14 @@ int main(int argc, char** argv) {
                      "PEM Ed25519 private key to sign with, for telnyx and public-key-only "
                      "standard-webhooks sources (its public half must be configured)")
         ->check(CLI::ExistingFile);
+    CLI::App* mail_cmd = app.add_subcommand("mail", "the outbox of transactional mail");
+    mail_cmd->require_subcommand(1);
+    CLI::App* mail_test_cmd =
+        command(*mail_cmd, "test", "queue a test mail; the running daemon sends it", config_path);
+    std::string mail_to;
+    mail_test_cmd->add_option("--to", mail_to, "the address to send it to")->required();
+    CLI::App* mail_status_cmd =
+        command(*mail_cmd, "status", "queued, sent and dead mails, and why", config_path);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -240,6 +257,12 @@ int main(int argc, char** argv) {
         }
         if (key_status_cmd->parsed()) {
             return vrnumd::run_keys_status(cfg, std::cout);
+        }
+        if (mail_test_cmd->parsed()) {
+            return vrnumd::run_mail_test(cfg, mail_to, std::cout, std::cerr);
+        }
+        if (mail_status_cmd->parsed()) {
+            return vrnumd::run_mail_status(cfg, std::cout);
         }
         if (list_cmd->parsed()) {
             return vrnumd::run_messages_list(cfg, list_opts, std::cout, std::cerr);

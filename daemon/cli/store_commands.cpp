@@ -12,15 +12,10 @@
 #include <vrnum/store.hpp>
 #include <vrnum/time.hpp>
 
+#include "schema.hpp"
+
 namespace vrnumd {
 namespace {
-
-std::shared_ptr<vrnum::store> open_store(const daemon_config& cfg,
-                                         std::shared_ptr<spdlog::logger> log) {
-    // Re-sealing after a rotation is the running daemon's job: a one-off command must not
-    // re-seal rows under a key the daemon does not hold yet.
-    return vrnum::store::open(cfg.lib.store, {.logger = std::move(log), .reseal = false});
-}
 
 // Audit and command logs go to the same JSON-lines files as the server's.
 std::shared_ptr<spdlog::logger> command_logger(const daemon_config& cfg) {
@@ -62,8 +57,17 @@ void print_json(std::ostream& out, const vrnum::stored_message& m) {
 
 }  // namespace
 
+std::shared_ptr<vrnum::store> open_command_store(const daemon_config& cfg,
+                                                 std::shared_ptr<spdlog::logger> log) {
+    // Re-sealing after a rotation is the running daemon's job: a one-off command must not
+    // re-seal rows under a key the daemon does not hold yet.
+    return vrnum::store::open(
+        cfg.lib.store,
+        {.logger = std::move(log), .migrations = daemon_migrations(), .reseal = false});
+}
+
 int run_migrate(const daemon_config& cfg, std::ostream& out) {
-    int applied = vrnum::store::migrate(cfg.lib.store, {});
+    int applied = vrnum::store::migrate(cfg.lib.store, daemon_migrations());
     out << cfg.lib.store.path.string() << ": " << applied << " migration"
         << (applied == 1 ? "" : "s") << " applied" << std::endl;
     return 0;
@@ -83,7 +87,7 @@ int run_messages_list(const daemon_config& cfg, const list_options& opts, std::o
         }
     }
     auto log = command_logger(cfg);
-    auto st = open_store(cfg, log);
+    auto st = open_command_store(cfg, log);
     std::size_t count = 0;
     if (!opts.json) {
         out << std::left << std::setw(8) << "ID" << std::setw(26) << "RECEIVED" << std::setw(12)
@@ -122,7 +126,7 @@ int run_messages_list(const daemon_config& cfg, const list_options& opts, std::o
 
 int run_purge(const daemon_config& cfg, std::ostream& out) {
     auto log = command_logger(cfg);  // also deletes log files past server_log_days
-    auto st = open_store(cfg, log);
+    auto st = open_command_store(cfg, log);
     auto cutoff =
         vrnum::now_unix_ms() - static_cast<vrnum::unix_ms>(cfg.retention.sms_days) * 86'400'000;
     std::size_t n = st->purge_before(cutoff);

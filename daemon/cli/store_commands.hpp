@@ -3,10 +3,17 @@
 // running (SQLite's locking and busy timeout make a second process safe).
 
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include <vrnum/store.hpp>
+
 #include "config/daemon_config.hpp"
+
+namespace spdlog {
+class logger;
+}
 
 namespace vrnumd {
 
@@ -18,6 +25,9 @@ struct list_options {
     bool json = false;
 };
 
+/// The store for a one-off command, with every migration applied and no background re-seal.
+std::shared_ptr<vrnum::store> open_command_store(const daemon_config& cfg,
+                                                 std::shared_ptr<spdlog::logger> log);
 /// `vrnumd migrate`: applies pending migrations; prints how many.
 int run_migrate(const daemon_config& cfg, std::ostream& out);
 /// `vrnumd messages list`: decrypted messages, oldest first, as a table or JSON lines (with

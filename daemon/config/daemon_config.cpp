@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "mail/mime.hpp"
+
 namespace vrnumd {
 namespace {
 
@@ -60,8 +62,9 @@ mail_config parse_mail(const config_node& n) {
                       ? mail_transport::ses
                       : mail_transport::file;
     m.from = n.get_string("from", m.from);
-    if (m.from.empty()) {
-        n.fail("from", "must not be empty");
+    if (!mail::parse_mailbox(m.from)) {
+        n.fail("from",
+               "expected an address such as 'VRNUM <no-reply@example.com>', got '" + m.from + "'");
     }
     m.file.dir = n.child("file").get_path("dir", m.file.dir.string());
     bool ses = m.transport == mail_transport::ses;

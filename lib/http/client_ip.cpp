@@ -2,24 +2,16 @@
 
 #include <stdexcept>
 
+#include "text/ascii.hpp"
+
 namespace vrnum::detail {
 namespace net = boost::asio;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 // "[::1]:443", "1.2.3.4:80" and bare addresses, as proxies write them.
 bool parse_entry(std::string_view s, net::ip::address& out) {
-    s = trim(s);
+    s = trim_ows(s);
     if (!s.empty() && s.front() == '[') {
         auto end = s.find(']');
         if (end == std::string_view::npos) {

@@ -1,6 +1,6 @@
 #pragma once
-// Case folding for protocol text (header names, media types, signature prefixes): ASCII
-// letters only, whatever the locale.
+// Case folding and trimming for protocol text (header names, media types, signature
+// prefixes): ASCII only, whatever the locale.
 
 #include <cstddef>
 #include <string_view>
@@ -22,6 +22,17 @@ constexpr bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
         }
     }
     return true;
+}
+
+/// `s` without the spaces and tabs at either end (optional whitespace in protocol text).
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
 }
 
 }  // namespace vrnum::detail

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -33,9 +34,23 @@ void write_pem(const std::filesystem::path& p, auto&& writer) {
     check(ok, "cannot write PEM");
 }
 
+// The first `DNS:` name of a subjectAltName list, else a neutral name.
+std::string common_name(const std::string& sans) {
+    auto at = sans.find("DNS:");
+    if (at == std::string::npos) {
+        return "vrnum test";
+    }
+    at += 4;
+    return sans.substr(at, sans.find(',', at) - at);
+}
+
 }  // namespace
 
 cert_files make_self_signed(const std::filesystem::path& dir) {
+    return make_self_signed_for(dir, "DNS:localhost,IP:127.0.0.1");
+}
+
+cert_files make_self_signed_for(const std::filesystem::path& dir, const std::string& sans) {
     pkey_ptr key(EVP_EC_gen("P-256"));
     check(key != nullptr, "key generation");
     x509_ptr cert(X509_new());
@@ -45,13 +60,14 @@ cert_files make_self_signed(const std::filesystem::path& dir) {
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
     X509_set_pubkey(cert.get(), key.get());
     X509_NAME* name = X509_get_subject_name(cert.get());
+    std::string cn = common_name(sans);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+                               reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"},
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, sans.c_str()},
                               std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
         X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
         check(ext != nullptr, "extension");

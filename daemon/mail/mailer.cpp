@@ -1,0 +1,272 @@
+#include "mail/mailer.hpp"
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <pthread.h>
+#include <spdlog/logger.h>
+
+#include <vrnum/time.hpp>
+
+#include "log/json_log.hpp"
+#include "mail/outbox_store.hpp"
+
+namespace vrnumd::mail {
+namespace {
+
+namespace asio = boost::asio;
+using vrnum::detail::log_event;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t batch_size = 32;
+constexpr vrnum::unix_ms purge_every_ms = 3600 * 1000;
+
+// Exponential backoff with "equal jitter": half the step, plus up to the other half at
+// random, so that mails failing together do not retry together.
+vrnum::unix_ms backoff_ms(const mailer_options& o, int attempt) {
+    double step = static_cast<double>(o.retry_base.count());
+    for (int i = 1; i < attempt && step < static_cast<double>(o.retry_cap.count()); ++i) {
+        step *= 2;
+    }
+    auto full =
+        static_cast<vrnum::unix_ms>(std::min(step, static_cast<double>(o.retry_cap.count())));
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::uniform_int_distribution<vrnum::unix_ms> half(0, full / 2);
+    return full - full / 2 + half(rng);
+}
+
+}  // namespace
+
+std::string redact_addresses(std::string_view text) {
+    // An address is a run of non-space, non-delimiter characters around an '@'.
+    auto part_of = [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u > 0x20 && u != 0x7f && c != '<' && c != '>' && c != '"' && c != '\'' && c != ',' &&
+               c != ';' && c != '(' && c != ')' && c != '[' && c != ']';
+    };
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t at = text.find('@', i);
+        if (at == std::string_view::npos) {
+            out.append(text.substr(i));
+            break;
+        }
+        std::size_t start = at;
+        while (start > i && part_of(text[start - 1])) {
+            --start;
+        }
+        std::size_t end = at + 1;
+        while (end < text.size() && part_of(text[end])) {
+            ++end;
+        }
+        out.append(text.substr(i, start - i));
+        out.append(start < at && end > at + 1 ? "<address>" : text.substr(start, end - start));
+        i = end;
+    }
+    return out;
+}
+
+struct mailer::worker {
+    mailer& m;
+    asio::io_context ioc{1};
+    asio::steady_timer timer{ioc};
+    std::atomic<bool> stopping{false};
+    std::atomic<bool> woken{false};
+    std::jthread thread;
+
+    vrnum::unix_ms now() const { return m.opts_.clock ? m.opts_.clock() : vrnum::now_unix_ms(); }
+
+    asio::awaitable<boost::system::error_code> write(vrnum::store::write_fn fn) {
+        auto [ec] = co_await m.store_.async_write(std::move(fn), use_tuple);
+        co_return ec;
+    }
+
+    // Waits for `wake()`, `stop()` or the poll interval, whichever comes first.
+    asio::awaitable<void> idle() {
+        if (woken.exchange(false) || stopping) {
+            co_return;
+        }
+        timer.expires_after(m.opts_.poll);
+        co_await timer.async_wait(use_tuple);
+        woken = false;
+    }
+
+    asio::awaitable<void> run() {
+        vrnum::unix_ms last_purge = 0;
+        bool failed = false;
+        while (!stopping) {
+            try {
+                if (now() - last_purge >= purge_every_ms) {
+                    co_await purge();
+                    last_purge = now();
+                }
+                std::vector<queued_mail> due;
+                vrnum::unix_ms t = now();
+                auto [ec] = co_await m.store_.async_read(
+                    [&](vrnum::read_txn& txn) { due = due_mail(txn, t, batch_size); }, use_tuple);
+                if (ec) {
+                    log_event(*m.log_, spdlog::level::err, "mail outbox unreadable",
+                              {{"error", ec.message()}});
+                }
+                if (due.empty()) {
+                    co_await idle();
+                    continue;
+                }
+                for (const queued_mail& q : due) {
+                    if (stopping) {
+                        break;
+                    }
+                    co_await deliver(q);
+                }
+            } catch (const std::exception& e) {
+                log_event(*m.log_, spdlog::level::err, "mail worker failed", {{"error", e.what()}});
+                failed = true;
+            }
+            if (failed) {
+                failed = false;
+                co_await idle();
+            }
+        }
+    }
+
+    asio::awaitable<void> purge() {
+        std::vector<std::string> tokens;
+        vrnum::unix_ms before =
+            now() -
+            std::chrono::duration_cast<std::chrono::milliseconds>(m.opts_.keep_finished).count();
+        co_await write([&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); });
+        m.transport_->erase(tokens);
+    }
+
+    asio::awaitable<void> deliver(const queued_mail& q) {
+        bool claimed = false;
+        vrnum::unix_ms t = now();
+        auto ec = co_await write([&](vrnum::write_txn& txn) {
+            claimed = claim_mail(txn, q.id, q.due, t + m.opts_.lease.count());
+        });
+        if (ec || !claimed) {
+            co_return;  // another worker has it, or the store is busy: it stays queued
+        }
+        const int attempt = q.attempts + 1;
+        std::optional<mailbox> to = q.unreadable ? std::nullopt : parse_mailbox(q.to);
+        send_result r{send_result::outcome::dead,
+                      q.unreadable ? "the row's sealed columns do not open with the key file"
+                                   : "invalid recipient address"};
+        if (to) {
+            // A named value, not a temporary in the co_await: GCC 12 destroys those twice.
+            const outgoing_mail out{q.id, q.token, m.from_, *to, q.content, t};
+            try {
+                r = co_await m.transport_->send(out);
+            } catch (const std::exception& e) {
+                r = {send_result::outcome::retry, e.what()};
+            }
+        }
+        co_await record(q, attempt, std::move(r));
+    }
+
+    asio::awaitable<void> record(const queued_mail& q, int attempt, send_result r) {
+        using outcome = send_result::outcome;
+        if (r.what == outcome::retry && attempt >= m.opts_.max_attempts) {
+            r = {outcome::dead,
+                 "gave up after " + std::to_string(attempt) + " attempts: " + r.detail};
+        }
+        std::string detail = redact_addresses(r.detail);
+        vrnum::unix_ms t = now();
+        vrnum::unix_ms next = t + backoff_ms(m.opts_, attempt);
+        bool present = true;
+        auto ec = co_await write([&](vrnum::write_txn& txn) {
+            if (r.what == outcome::sent) {
+                present = mark_sent(txn, q.id, t);
+            } else if (r.what == outcome::retry) {
+                mark_retry(txn, q.id, next, detail);
+            } else {
+                mark_dead(txn, q.id, t, detail);
+            }
+        });
+        if (!present) {
+            m.transport_->erase({q.token});  // the account was erased while this was sent
+        }
+        auto level = r.what == outcome::sent    ? spdlog::level::info
+                     : r.what == outcome::retry ? spdlog::level::warn
+                                                : spdlog::level::err;
+        const char* msg = r.what == outcome::sent    ? "mail sent"
+                          : r.what == outcome::retry ? "mail send failed, will retry"
+                                                     : "mail dead";
+        log_event(*m.log_, level, msg,
+                  {{"mail_id", q.id},
+                   {"template", q.template_name},
+                   {"transport", m.transport_->name()},
+                   {"attempt", attempt},
+                   {"detail", detail},
+                   {"retry_in_ms", r.what == outcome::retry ? next - t : 0},
+                   {"recorded", !ec}});
+    }
+};
+
+mailer::mailer(vrnum::store& store, const transport_factory& make, const template_set& templates,
+               mailbox from, site_values site, std::shared_ptr<spdlog::logger> log,
+               mailer_options opts)
+    : store_(store),
+      templates_(templates),
+      from_(std::move(from)),
+      site_(std::move(site)),
+      log_(std::move(log)),
+      opts_(std::move(opts)),
+      worker_(std::make_unique<worker>(*this)),
+      transport_(make(worker_->ioc.get_executor())) {}
+
+mailer::~mailer() {
+    stop();
+}
+
+std::int64_t mailer::enqueue(vrnum::write_txn& txn, const mail_request& r) const {
+    if (!valid_address(r.to)) {
+        throw std::invalid_argument("mail: invalid recipient address");
+    }
+    rendered_mail content = templates_.render(r.template_name, r.params, site_);
+    vrnum::unix_ms t = opts_.clock ? opts_.clock() : vrnum::now_unix_ms();
+    return insert_mail(txn, {r.to, r.template_name, std::move(content), r.account_id}, t);
+}
+
+void mailer::erase_account(vrnum::write_txn& txn, std::int64_t account_id) {
+    transport_->erase(erase_account_mail(txn, account_id));
+}
+
+void mailer::wake() {
+    worker_->woken = true;
+    asio::post(worker_->ioc, [w = worker_.get()] { w->timer.cancel(); });
+}
+
+void mailer::start() {
+    if (started_) {
+        return;
+    }
+    started_ = true;
+    asio::co_spawn(worker_->ioc, worker_->run(), asio::detached);
+    worker_->thread = std::jthread([w = worker_.get()] {
+        pthread_setname_np(pthread_self(), "vrnum-mail");
+        w->ioc.run();
+    });
+}
+
+void mailer::stop() {
+    if (!started_ || worker_->stopping.exchange(true)) {
+        return;
+    }
+    asio::post(worker_->ioc, [w = worker_.get()] { w->timer.cancel(); });
+    worker_->thread.join();
+}
+
+std::string_view mailer::transport_name() const {
+    return transport_->name();
+}
+
+}  // namespace vrnumd::mail

@@ -1,0 +1,15 @@
+#include "schema.hpp"
+
+#include "mail/outbox_store.hpp"
+
+namespace vrnumd {
+
+std::vector<vrnum::migration> daemon_migrations() {
+    std::vector<vrnum::migration> all;
+    for (auto& m : mail::migrations()) {
+        all.push_back(std::move(m));
+    }
+    return all;
+}
+
+}  // namespace vrnumd

@@ -1,0 +1,293 @@
+// The mail outbox on a real store: queued in the caller's transaction, sent by the worker,
+// retried and given up as the transport answers, never sent twice, sealed at rest, erased
+// with its account; the file transport's .eml judged by Python's email package.
+
+#include <deque>
+#include <mutex>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+#include <vrnum/time.hpp>
+
+#include "mail/file_transport.hpp"
+#include "mail/mailer.hpp"
+#include "mail/outbox_store.hpp"
+#include "support/mail_helpers.hpp"
+#include "support/process.hpp"
+#include "support/store_helpers.hpp"
+
+namespace {
+
+using namespace vrnumd::mail;
+using namespace vrnum::test;
+using outcome = send_result::outcome;
+
+// A transport that answers from a script and counts what it was asked to send: the worker's
+// state machine under test, with no network between (the SES tests have a real peer).
+class scripted_transport final : public transport {
+  public:
+    struct state {
+        std::mutex mu;
+        std::deque<outcome> script;
+        std::vector<std::int64_t> sent_ids;  // every attempt, in order
+        std::vector<std::string> erased;
+    };
+    explicit scripted_transport(std::shared_ptr<state> s) : s_(std::move(s)) {}
+    boost::asio::awaitable<send_result> send(const outgoing_mail& m) override {
+        std::lock_guard lock(s_->mu);
+        s_->sent_ids.push_back(m.id);
+        outcome o = outcome::sent;
+        if (!s_->script.empty()) {
+            o = s_->script.front();
+            s_->script.pop_front();
+        }
+        co_return send_result{o, o == outcome::dead ? "refused for " + m.to.address : "503"};
+    }
+    void erase(const std::vector<std::string>& tokens) override {
+        std::lock_guard lock(s_->mu);
+        s_->erased.insert(s_->erased.end(), tokens.begin(), tokens.end());
+    }
+    std::string_view name() const override { return "scripted"; }
+
+  private:
+    std::shared_ptr<state> s_;
+};
+
+struct outbox_fixture : ::testing::Test {
+    temp_dir dir;
+    vrnum::store_config cfg = config_in(dir);
+    std::shared_ptr<vrnum::store> st = open_mail_store(cfg);
+    std::shared_ptr<scripted_transport::state> script =
+        std::make_shared<scripted_transport::state>();
+
+    std::unique_ptr<mailer> scripted_mailer(mailer_options o = fast_options()) {
+        return std::make_unique<mailer>(
+            *st,
+            [s = script](boost::asio::any_io_executor) {
+                return std::make_unique<scripted_transport>(s);
+            },
+            template_set::builtin(), mailbox{"VRNUM", "no-reply@example.com"}, test_site(),
+            quiet_logger(), o);
+    }
+    std::size_t attempts() {
+        std::lock_guard lock(script->mu);
+        return script->sent_ids.size();
+    }
+};
+
+TEST_F(outbox_fixture, a_mail_exists_exactly_when_its_event_commits) {
+    auto m = scripted_mailer();
+    // The event fails after queueing its mail: neither is stored.
+    auto ec = write_sync(*st, [&](vrnum::write_txn& txn) {
+        m->enqueue(txn, test_mail("a@example.com"));
+        throw std::runtime_error("the event failed");
+    });
+    EXPECT_TRUE(ec);
+    // A bad request fails the event's transaction too.
+    EXPECT_TRUE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        m->enqueue(txn, {"not an address", "test_message", {}, std::nullopt});
+    }));
+    EXPECT_TRUE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        m->enqueue(txn, {"a@example.com", "confirm_email", {}, std::nullopt});
+    }));
+    EXPECT_EQ(counts(*st).queued, 0);
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    EXPECT_GT(id, 0);
+    EXPECT_EQ(counts(*st).queued, 1);
+    m->start();
+    EXPECT_TRUE(wait_for([&] { return counts(*st).sent == 1; }));
+    EXPECT_EQ(attempts(), 1u);
+}
+
+TEST_F(outbox_fixture, transient_failures_retry_with_backoff_then_send_once) {
+    script->script = {outcome::retry, outcome::retry};
+    auto m = scripted_mailer();
+    m->start();
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    m->wake();
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "sent"; }));
+    auto s = state_of(*st, id);
+    EXPECT_EQ(s.attempts, 3);
+    EXPECT_FALSE(s.has_content) << "a sent row keeps no body";
+    EXPECT_EQ(attempts(), 3u);
+}
+
+TEST_F(outbox_fixture, the_first_retry_is_due_within_30_seconds_with_the_defaults) {
+    script->script = {outcome::retry};
+    mailer_options o;  // the daemon's defaults
+    o.poll = std::chrono::milliseconds(50);
+    auto m = scripted_mailer(o);
+    m->start();
+    vrnum::unix_ms before = vrnum::now_unix_ms();
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    ASSERT_TRUE(wait_for([&] { return attempts() == 1 && !state_of(*st, id).last_error.empty(); }));
+    vrnum::unix_ms due = next_attempt_at(*st, id);
+    EXPECT_GT(due, before);
+    EXPECT_LE(due - before, 30'000);
+    EXPECT_EQ(state_of(*st, id).status, "queued");
+}
+
+TEST_F(outbox_fixture, a_refusal_is_dead_at_once_with_its_reason_and_no_address) {
+    script->script = {outcome::dead};
+    auto m = scripted_mailer();
+    m->start();
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("private.person@example.org"));
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "dead"; }));
+    auto s = state_of(*st, id);
+    EXPECT_EQ(s.attempts, 1);
+    EXPECT_EQ(s.last_error, "refused for <address>");
+    EXPECT_FALSE(s.has_content);
+    EXPECT_EQ(attempts(), 1u);
+}
+
+TEST_F(outbox_fixture, gives_up_after_the_last_attempt) {
+    script->script = {outcome::retry, outcome::retry, outcome::retry, outcome::retry};
+    mailer_options o = fast_options();
+    o.max_attempts = 3;
+    auto m = scripted_mailer(o);
+    m->start();
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "dead"; }));
+    EXPECT_EQ(state_of(*st, id).last_error, "gave up after 3 attempts: 503");
+    EXPECT_EQ(attempts(), 3u);
+}
+
+TEST_F(outbox_fixture, a_sent_row_is_never_sent_again_across_restarts) {
+    {
+        auto m = scripted_mailer();
+        m->start();
+        enqueue_sync(*st, *m, test_mail("a@example.com"));
+        ASSERT_TRUE(wait_for([&] { return counts(*st).sent == 1; }));
+    }
+    st->close();
+    st = open_mail_store(cfg);
+    auto again = scripted_mailer();
+    again->start();
+    std::int64_t second = enqueue_sync(*st, *again, test_mail("b@example.com"));
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, second).status == "sent"; }));
+    EXPECT_EQ(attempts(), 2u);  // the first mail once, the second once
+}
+
+TEST_F(outbox_fixture, an_attempt_cut_short_by_a_crash_is_taken_up_after_its_lease) {
+    auto m = scripted_mailer();
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    // A worker took the row and died before it recorded anything.
+    vrnum::unix_ms due = next_attempt_at(*st, id);
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        ASSERT_TRUE(claim_mail(txn, id, due, vrnum::now_unix_ms() + 300));
+    }));
+    m->start();
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "sent"; }));
+    EXPECT_EQ(attempts(), 1u);
+    EXPECT_EQ(state_of(*st, id).attempts, 2);
+}
+
+TEST_F(outbox_fixture, no_plaintext_recipient_or_body_in_the_database_or_its_wal) {
+    script->script = {outcome::retry};
+    mailer_options o = fast_options();
+    o.retry_base = std::chrono::hours(1);  // stays queued, its content sealed in the row
+    auto m = scripted_mailer(o);
+    m->start();
+    const std::string address = "very.private.person@example.org";
+    mail_request r{address,
+                   "confirm_email",
+                   {{"token", "UniqueTokenMarker42"}, {"valid_hours", 24}},
+                   std::nullopt};
+    std::int64_t id = enqueue_sync(*st, *m, r);
+    ASSERT_TRUE(wait_for([&] { return attempts() == 1; }));
+    std::int64_t sent = enqueue_sync(*st, *m, test_mail(address));
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, sent).status == "sent"; }));
+    EXPECT_TRUE(state_of(*st, id).has_content);
+    for (const char* suffix : {"", "-wal"}) {
+        std::string bytes = file_bytes(cfg.path.string() + suffix);
+        EXPECT_FALSE(bytes.empty() && std::string(suffix).empty());
+        EXPECT_EQ(bytes.find(address), std::string::npos) << suffix;
+        EXPECT_EQ(bytes.find("very.private.person"), std::string::npos) << suffix;
+        EXPECT_EQ(bytes.find("UniqueTokenMarker42"), std::string::npos) << suffix;
+    }
+}
+
+TEST_F(outbox_fixture, an_account_erasure_takes_its_rows_and_what_the_transport_kept) {
+    auto m = scripted_mailer();
+    mail_request mine = test_mail("a@example.com");
+    mine.account_id = 7;
+    mail_request other = test_mail("b@example.com");
+    other.account_id = 8;
+    std::int64_t a = enqueue_sync(*st, *m, mine);
+    std::int64_t b = enqueue_sync(*st, *m, other);
+    std::string token = state_of(*st, a).token;
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m->erase_account(txn, 7); }));
+    EXPECT_FALSE(find_state(*st, a));
+    EXPECT_TRUE(find_state(*st, b));
+    std::lock_guard lock(script->mu);
+    EXPECT_EQ(script->erased, std::vector<std::string>{token});
+}
+
+TEST_F(outbox_fixture, a_row_that_cannot_be_opened_goes_dead_instead_of_blocking) {
+    auto m = scripted_mailer();
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        txn.exec("UPDATE mail_outbox SET recipient = x'00112233' WHERE id = ?1", {id});
+    }));
+    std::int64_t ok = enqueue_sync(*st, *m, test_mail("b@example.com"));
+    m->start();
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, ok).status == "sent"; }));
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "dead"; }));
+    EXPECT_NE(state_of(*st, id).last_error.find("do not open"), std::string::npos);
+    EXPECT_EQ(attempts(), 1u);
+}
+
+// The file transport's output as a mail client reads it.
+TEST(file_transport, writes_an_eml_that_python_email_reads_with_utf8_subject_parts_and_links) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    auto st = open_mail_store(cfg);
+    site_values site = test_site();
+    site.site_name = "Номер ☎";
+    auto mail_dir = dir.path() / "var/mail";
+    mailer m(
+        *st, [&](boost::asio::any_io_executor) { return make_file_transport(mail_dir); },
+        template_set::builtin(), mailbox{"Номер ☎", "no-reply@example.com"}, site, quiet_logger(),
+        fast_options());
+    m.start();
+    mail_request r{
+        "user@example.com", "confirm_email", {{"token", "AbC_123-xyz"}, {"valid_hours", 24}}, 7};
+    std::int64_t id = enqueue_sync(*st, m, r);
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "sent"; }));
+    auto file = mail_dir / (state_of(*st, id).token + ".eml");
+    ASSERT_TRUE(std::filesystem::exists(file));
+    EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    auto parsed = run({"/usr/bin/python3", source_dir() + "/tests/mail/check_eml.py", file});
+    ASSERT_EQ(parsed.exit_code, 0) << parsed.err;
+    auto j = boost::json::parse(parsed.out).as_object();
+    EXPECT_TRUE(j["defects"].as_array().empty()) << parsed.out;
+    EXPECT_EQ(j["subject"].as_string(), "Confirm your email address for Номер ☎");
+    EXPECT_EQ(j["from"].as_string(), "Номер ☎ <no-reply@example.com>");
+    EXPECT_EQ(j["to"].as_string(), "user@example.com");
+    EXPECT_EQ(j["content_type"].as_string(), "multipart/alternative");
+    EXPECT_EQ(boost::json::serialize(j["parts"]), R"(["text/plain","text/html"])");
+    EXPECT_EQ(boost::json::serialize(j["charsets"]), R"(["utf-8","utf-8"])");
+    const std::string link = "https://sms.example.com/confirm-email#token=AbC_123-xyz";
+    EXPECT_NE(std::string(j["text"].as_string()).find(link), std::string::npos);
+    auto has = [&](const char* key, const std::string& v) {
+        for (const auto& l : j[key].as_array()) {
+            if (l.as_string() == v) {
+                return true;
+            }
+        }
+        return false;
+    };
+    EXPECT_TRUE(has("html_links", link)) << parsed.out;
+    EXPECT_TRUE(has("text_links", link)) << parsed.out;
+    EXPECT_TRUE(has("html_links", "https://sms.example.com/privacy"));
+    EXPECT_LE(j["max_line"].as_int64(), 78);
+
+    // Erasing the account takes the file with the row.
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m.erase_account(txn, 7); }));
+    EXPECT_FALSE(std::filesystem::exists(file));
+}
+
+}  // namespace
