@@ -44,36 +44,6 @@ vrnum::unix_ms backoff_ms(const mailer_options& o, int attempt) {
 
 }  // namespace
 
-std::string redact_addresses(std::string_view text) {
-    // An address is a run of non-space, non-delimiter characters around an '@'.
-    auto part_of = [](char c) {
-        auto u = static_cast<unsigned char>(c);
-        return u > 0x20 && u != 0x7f && c != '<' && c != '>' && c != '"' && c != '\'' && c != ',' &&
-               c != ';' && c != '(' && c != ')' && c != '[' && c != ']';
-    };
-    std::string out;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        std::size_t at = text.find('@', i);
-        if (at == std::string_view::npos) {
-            out.append(text.substr(i));
-            break;
-        }
-        std::size_t start = at;
-        while (start > i && part_of(text[start - 1])) {
-            --start;
-        }
-        std::size_t end = at + 1;
-        while (end < text.size() && part_of(text[end])) {
-            ++end;
-        }
-        out.append(text.substr(i, start - i));
-        out.append(start < at && end > at + 1 ? "<address>" : text.substr(start, end - start));
-        i = end;
-    }
-    return out;
-}
-
 struct mailer::worker {
     mailer& m;
     asio::io_context ioc{1};

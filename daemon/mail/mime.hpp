@@ -36,6 +36,10 @@ std::string format_mailbox(const mailbox& m, std::size_t used = 0);
 /// come before it. Control characters (CR and LF included) become spaces first.
 std::string encode_header_text(std::string_view text, std::size_t used = 0);
 
+/// Replaces every e-mail address in `text` (a provider's error message may quote the
+/// recipient) with `<address>`.
+std::string redact_addresses(std::string_view text);
+
 /// An RFC 5322 date such as `Mon, 07 Dec 2026 19:00:00 +0000`.
 std::string rfc5322_date(vrnum::unix_ms t);
 

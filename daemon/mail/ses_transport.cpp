@@ -1,14 +1,12 @@
 #include "mail/ses_transport.hpp"
 
-#include <array>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <vrnum/time.hpp>
 
+#include "mail/ses_answer.hpp"
 #include "net/http_client.hpp"
 #include "net/sigv4.hpp"
 
@@ -17,17 +15,6 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr std::string_view send_path = "/v2/email/outbound-emails";
-
-// AWS's throttling error codes (botocore's retry handler lists the same).
-constexpr std::array<std::string_view, 9> throttling{"Throttling",
-                                                     "ThrottlingException",
-                                                     "ThrottledException",
-                                                     "TooManyRequestsException",
-                                                     "RequestThrottled",
-                                                     "RequestThrottledException",
-                                                     "RequestLimitExceeded",
-                                                     "SlowDown",
-                                                     "LimitExceededException"};
 
 boost::json::object utf8_text(const std::string& s) {
     return {{"Data", s}, {"Charset", "UTF-8"}};
@@ -46,15 +33,6 @@ std::string send_email_body(const outgoing_mail& m) {
                           {"Destination", {{"ToAddresses", boost::json::array{m.to.address}}}},
                           {"Content", {{"Simple", std::move(simple)}}}};
     return boost::json::serialize(o);
-}
-
-std::string json_string(const boost::json::object& o, std::initializer_list<const char*> keys) {
-    for (const char* k : keys) {
-        if (const boost::json::value* v = o.if_contains(k); v && v->is_string()) {
-            return std::string(v->get_string());
-        }
-    }
-    return {};
 }
 
 class ses_transport final : public transport {
@@ -126,34 +104,6 @@ std::unique_ptr<transport> make_ses_transport(boost::asio::any_io_executor ex,
                                               const ses_config& cfg,
                                               const http_client_config& http) {
     return std::make_unique<ses_transport>(std::move(ex), cfg, http);
-}
-
-send_result classify_ses_answer(unsigned status, std::string_view error_type_header,
-                                std::string_view body) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(body, ec);
-    boost::json::object o;
-    if (!ec && v.is_object()) {
-        o = v.get_object();
-    }
-    if (status >= 200 && status < 300) {
-        return {send_result::outcome::sent, "ses message id " + json_string(o, {"MessageId"})};
-    }
-    // `x-amzn-ErrorType: TooManyRequestsException:http://...`; else the body's `__type`.
-    std::string type(error_type_header.substr(0, error_type_header.find(':')));
-    if (type.empty()) {
-        type = json_string(o, {"__type", "code", "Code"});
-        type = type.substr(type.rfind('#') == std::string::npos ? 0 : type.rfind('#') + 1);
-    }
-    std::string message = json_string(o, {"message", "Message"});
-    std::string detail = "SES answered " + std::to_string(status) +
-                         (type.empty() ? "" : " " + type) + (message.empty() ? "" : ": " + message);
-    bool throttled =
-        status == 429 || std::find(throttling.begin(), throttling.end(), type) != throttling.end();
-    if (throttled || status >= 500) {
-        return {send_result::outcome::retry, detail};
-    }
-    return {send_result::outcome::dead, detail};
 }
 
 }  // namespace vrnumd::mail

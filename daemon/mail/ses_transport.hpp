@@ -11,6 +11,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "config/daemon_config.hpp"
+#include "mail/ses_answer.hpp"
 #include "mail/transport.hpp"
 
 namespace vrnumd::mail {
@@ -23,9 +24,5 @@ std::string ses_base_url(const ses_config& cfg);
 std::unique_ptr<transport> make_ses_transport(boost::asio::any_io_executor ex,
                                               const ses_config& cfg,
                                               const http_client_config& http);
-
-/// What an SES answer means for the mail.
-send_result classify_ses_answer(unsigned status, std::string_view error_type_header,
-                                std::string_view body);
 
 }  // namespace vrnumd::mail

@@ -50,8 +50,4 @@ class transport {
     virtual std::string_view name() const = 0;
 };
 
-/// Replaces every e-mail address in `text` (a provider's error message may quote the
-/// recipient) with `<address>`.
-std::string redact_addresses(std::string_view text);
-
 }  // namespace vrnumd::mail

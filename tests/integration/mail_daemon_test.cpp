@@ -1,0 +1,120 @@
+// vrnumd's mail under kill -9: a mail queued (by `vrnumd mail test`, a second process) and
+// not yet accepted by SES when the daemon dies is sent once after the restart, and a mail
+// recorded as sent is not sent again by the next start.
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "support/fake_ses.hpp"
+#include "support/mail_helpers.hpp"
+#include "support/process.hpp"
+
+namespace {
+
+using namespace vrnum::test;
+
+std::string config_text(const std::string& endpoint, const std::filesystem::path& ca) {
+    return R"(server:
+  listen: "127.0.0.1:0"
+store:
+  path: "var/vrnum.db"
+log:
+  dir: "var/log"
+sources:
+  - { id: demo, kind: hmac, secret: "test-secret", header: X-Signature }
+http_client:
+  ca_file: ")" +
+           ca.string() + R"("
+  timeout_seconds: 3
+mail:
+  transport: ses
+  from: "VRNUM <no-reply@example.com>"
+  ses:
+    region: eu-west-1
+    access_key_id: ")" +
+           access_key + R"("
+    secret_access_key: ")" +
+           secret_key + R"("
+    endpoint: ")" +
+           endpoint + R"("
+)";
+}
+
+std::size_t accepted(const fake_ses& ses) {
+    std::size_t n = 0;
+    for (const auto& r : ses.requests()) {
+        n += r.at("status").as_int64() == 200 ? 1 : 0;
+    }
+    return n;
+}
+
+TEST(mail_daemon, a_mail_cut_off_by_kill_9_is_sent_once_after_the_restart) {
+    temp_dir dir;
+    cert_files cert = make_self_signed(dir.path());
+    fake_ses ses(dir, cert, "503");  // the first attempt fails; the daemon dies before its retry
+    auto cfg = dir.write("vrnum.yaml", config_text(ses.endpoint(), cert.cert));
+
+    // Queued while no daemon runs.
+    auto queued =
+        run({vrnumd_path(), "mail", "test", "-c", cfg.string(), "--to", "someone@example.com"});
+    ASSERT_EQ(queued.exit_code, 0) << queued.err;
+    EXPECT_NE(queued.out.find("queued mail 1"), std::string::npos) << queued.out;
+
+    {
+        child_process d({vrnumd_path(), "serve", "-c", cfg.string()});
+        ASSERT_FALSE(start_daemon(d).empty()) << d.stderr_text();
+        ASSERT_TRUE(wait_for([&] { return ses.requests().size() == 1; }));
+        d.signal(SIGKILL);
+        d.wait(std::chrono::seconds(10));
+    }
+    EXPECT_EQ(accepted(ses), 0u);
+    auto status = run({vrnumd_path(), "mail", "status", "-c", cfg.string()});
+    EXPECT_NE(status.out.find("queued 1, sent 0, dead 0"), std::string::npos) << status.out;
+
+    {
+        child_process d({vrnumd_path(), "serve", "-c", cfg.string()});
+        ASSERT_FALSE(start_daemon(d).empty()) << d.stderr_text();
+        // The retry is due 5-10 s after the failed attempt.
+        ASSERT_TRUE(wait_for([&] { return accepted(ses) == 1; }, std::chrono::seconds(40)));
+        ASSERT_TRUE(wait_for([&] {
+            return run({vrnumd_path(), "mail", "status", "-c", cfg.string()})
+                       .out.find("queued 0, sent 1, dead 0") != std::string::npos;
+        }));
+        d.signal(SIGKILL);
+        d.wait(std::chrono::seconds(10));
+    }
+    {
+        // A start after the mail was recorded as sent sends nothing.
+        child_process d({vrnumd_path(), "serve", "-c", cfg.string()});
+        ASSERT_FALSE(start_daemon(d).empty()) << d.stderr_text();
+        auto more =
+            run({vrnumd_path(), "mail", "test", "-c", cfg.string(), "--to", "second@example.com"});
+        ASSERT_EQ(more.exit_code, 0) << more.err;
+        ASSERT_TRUE(wait_for([&] { return accepted(ses) == 2; }));
+        d.signal(SIGTERM);
+        EXPECT_EQ(d.wait(std::chrono::seconds(30)), 0);
+    }
+    auto reqs = ses.requests();
+    ASSERT_EQ(reqs.size(), 3u);
+    EXPECT_EQ(reqs[0].at("status").as_int64(), 503);
+    EXPECT_EQ(boost::json::serialize(reqs[1].at("to")), R"(["someone@example.com"])");
+    EXPECT_EQ(boost::json::serialize(reqs[2].at("to")), R"(["second@example.com"])");
+
+    // Neither address is in the database or its WAL, and the log names mails by id only.
+    for (const char* f : {"var/vrnum.db", "var/vrnum.db-wal"}) {
+        std::string bytes = file_bytes(dir.path() / f);
+        EXPECT_EQ(bytes.find("someone@example.com"), std::string::npos) << f;
+        EXPECT_EQ(bytes.find("second@example.com"), std::string::npos) << f;
+    }
+    std::string logs;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "var/log")) {
+        logs += file_bytes(e.path());
+    }
+    EXPECT_NE(logs.find("\"mail_id\":1"), std::string::npos);
+    EXPECT_EQ(logs.find("someone@example.com"), std::string::npos);
+    EXPECT_EQ(logs.find("second@example.com"), std::string::npos);
+}
+
+}  // namespace
