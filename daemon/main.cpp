@@ -18,6 +18,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <prometheus/registry.h>
 #include <spdlog/logger.h>
 
 #include <vrnum/gateway.hpp>
@@ -53,15 +54,18 @@ int serve(const vrnumd::daemon_config& cfg) {
     for (unsigned i = 1; i < threads; ++i) {
         io_contexts.push_back(extra.emplace_back(std::make_unique<net::io_context>(1)).get());
     }
+    auto registry = std::make_shared<prometheus::Registry>();
     vrnum::gateway gw(ioc, cfg.lib,
                       {.logger = log,
+                       .registry = registry,
                        .migrations = vrnumd::daemon_migrations(),
                        .sms_retention_days = cfg.retention.sms_days,
                        .io_contexts = io_contexts});
     gw.start();
     // Stopped (and destroyed) before the gateway closes the store.
-    auto mail = vrnumd::mail::make_mailer(
-        cfg, gw.message_store(), log, vrnumd::mail::link_base_url(cfg.lib, gw.listen_address()));
+    auto mail = vrnumd::mail::make_mailer(cfg, gw.message_store(), log,
+                                          vrnumd::mail::link_base_url(cfg.lib, gw.listen_address()),
+                                          registry);
     mail->start();
     gw.set_ready(true);
 

@@ -37,16 +37,23 @@ bool loopback_url(std::string_view url) {
 }
 
 std::unique_ptr<mailer> make_mailer(const daemon_config& cfg, vrnum::store& store,
-                                    std::shared_ptr<spdlog::logger> log, std::string base_url) {
+                                    std::shared_ptr<spdlog::logger> log, std::string base_url,
+                                    std::shared_ptr<prometheus::Registry> registry) {
     std::optional<mailbox> from = parse_mailbox(cfg.mail.from);
     if (!from) {
         throw std::runtime_error("mail.from: not an address: " + cfg.mail.from);
     }
     mailer_options opts;
+    opts.registry = std::move(registry);
     mailer::transport_factory make;
     if (cfg.mail.transport == mail_transport::ses) {
         // An attempt holds its row for longer than an SES call can take.
         opts.lease = std::chrono::seconds(2 * cfg.http_client.timeout_seconds + 10);
+        if (cfg.mail.ses.endpoint.starts_with("http://") && !loopback_url(cfg.mail.ses.endpoint)) {
+            vrnum::detail::log_event(*log, spdlog::level::warn,
+                                     "mail.ses.endpoint is plain http: mail crosses the network "
+                                     "unencrypted");
+        }
         make = [&cfg](boost::asio::any_io_executor ex) {
             return make_ses_transport(std::move(ex), cfg.mail.ses, cfg.http_client);
         };

@@ -20,9 +20,11 @@ std::string link_base_url(const vrnum::config& lib, std::string_view bound_addre
 bool loopback_url(std::string_view url);
 
 /// A mailer for `cfg` on `store` (not started). Logs a warning when the file transport is in
-/// use and `base_url` is not on loopback: mail then never leaves the machine. Throws
+/// use and `base_url` is not on loopback: mail then never leaves the machine. Counts attempts
+/// in `registry` when given. Throws
 /// std::runtime_error for an unusable setting (e.g. an unreadable `http_client.ca_file`).
 std::unique_ptr<mailer> make_mailer(const daemon_config& cfg, vrnum::store& store,
-                                    std::shared_ptr<spdlog::logger> log, std::string base_url);
+                                    std::shared_ptr<spdlog::logger> log, std::string base_url,
+                                    std::shared_ptr<prometheus::Registry> registry = {});
 
 }  // namespace vrnumd::mail

@@ -1,6 +1,7 @@
 #include "mail/mailer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <random>
 #include <stdexcept>
 
@@ -11,6 +12,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
 #include <pthread.h>
 #include <spdlog/logger.h>
 
@@ -51,6 +55,14 @@ struct mailer::worker {
     std::atomic<bool> stopping{false};
     std::atomic<bool> woken{false};
     std::jthread thread;
+    // Attempts by outcome (sent, retry, dead); null without a registry.
+    std::array<prometheus::Counter*, 3> attempts{};
+
+    void count(send_result::outcome o) {
+        if (auto* c = attempts[static_cast<std::size_t>(o)]) {
+            c->Increment();
+        }
+    }
 
     vrnum::unix_ms now() const { return m.opts_.clock ? m.opts_.clock() : vrnum::now_unix_ms(); }
 
@@ -164,6 +176,7 @@ struct mailer::worker {
         if (!present) {
             m.transport_->erase({q.token});  // the account was erased while this was sent
         }
+        count(r.what);
         auto level = r.what == outcome::sent    ? spdlog::level::info
                      : r.what == outcome::retry ? spdlog::level::warn
                                                 : spdlog::level::err;
@@ -220,6 +233,17 @@ void mailer::start() {
         return;
     }
     started_ = true;
+    if (opts_.registry) {
+        auto& family = prometheus::BuildCounter()
+                           .Name("vrnum_mail_attempts_total")
+                           .Help("Mail send attempts by transport and outcome")
+                           .Register(*opts_.registry);
+        std::string t(transport_->name());
+        worker_->attempts = std::array<prometheus::Counter*, 3>{
+            &family.Add({{"transport", t}, {"outcome", "sent"}}),
+            &family.Add({{"transport", t}, {"outcome", "retry"}}),
+            &family.Add({{"transport", t}, {"outcome", "dead"}})};
+    }
     asio::co_spawn(worker_->ioc, worker_->run(), asio::detached);
     worker_->thread = std::jthread([w = worker_.get()] {
         pthread_setname_np(pthread_self(), "vrnum-mail");

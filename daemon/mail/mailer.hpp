@@ -29,6 +29,9 @@
 namespace spdlog {
 class logger;
 }
+namespace prometheus {
+class Registry;
+}
 
 namespace vrnumd::mail {
 
@@ -49,6 +52,8 @@ struct mailer_options {
     std::chrono::milliseconds lease{120000};       ///< an attempt's hold on its row
     std::chrono::hours keep_finished{24 * 30};     ///< sent and dead rows (no content) kept
     std::function<vrnum::unix_ms()> clock;         ///< default: the system clock
+    /// Where `vrnum_mail_attempts_total{transport,outcome}` is registered; optional.
+    std::shared_ptr<prometheus::Registry> registry;
 };
 
 /// Owns the worker thread and the transport. `enqueue` and `erase_account` run inside the

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include "support/fake_ses.hpp"
+#include "support/http_client.hpp"
 #include "support/mail_helpers.hpp"
 #include "support/process.hpp"
 
@@ -88,11 +89,18 @@ TEST(mail_daemon, a_mail_cut_off_by_kill_9_is_sent_once_after_the_restart) {
     {
         // A start after the mail was recorded as sent sends nothing.
         child_process d({vrnumd_path(), "serve", "-c", cfg.string()});
-        ASSERT_FALSE(start_daemon(d).empty()) << d.stderr_text();
+        std::string address = start_daemon(d);
+        ASSERT_FALSE(address.empty()) << d.stderr_text();
         auto more =
             run({vrnumd_path(), "mail", "test", "-c", cfg.string(), "--to", "second@example.com"});
         ASSERT_EQ(more.exit_code, 0) << more.err;
         ASSERT_TRUE(wait_for([&] { return accepted(ses) == 2; }));
+        ASSERT_TRUE(wait_for([&] {
+            auto m = request(address, "GET", "/metrics");
+            return m && m->body.find(
+                            "vrnum_mail_attempts_total{outcome=\"sent\",transport=\"ses\"} 1") !=
+                            std::string::npos;
+        }));
         d.signal(SIGTERM);
         EXPECT_EQ(d.wait(std::chrono::seconds(30)), 0);
     }

@@ -152,6 +152,19 @@ TEST_F(daemon_config_env, ses_env_vars_matter_only_with_the_ses_transport) {
     EXPECT_THROW(load("mail: { ses: { endpoint: \"https://h/path\" } }"), vrnum::config_error);
 }
 
+TEST_F(daemon_config_env, mail_from_must_be_an_address) {
+    EXPECT_EQ(load("mail: { from: 'Shop <shop@example.com>' }").mail.from,
+              "Shop <shop@example.com>");
+    EXPECT_EQ(load("mail: { from: shop@example.com }").mail.from, "shop@example.com");
+    for (const char* bad : {"mail: { from: '' }", "mail: { from: 'Shop' }",
+                            "mail: { from: 'Shop <shop@example.com' }",
+                            "mail: { from: \"a@b.c\\r\\nBcc: x@y.z\" }"}) {
+        auto e = error_of(bad);
+        EXPECT_EQ(e.key_path(), "mail.from") << bad;
+        EXPECT_NE(std::string(e.detail()).find("expected an address"), std::string::npos) << bad;
+    }
+}
+
 TEST_F(daemon_config_env, cryptomus_required_keys) {
     auto e = error_of("payments:\n  cryptomus:\n    payment_api_key: k\n");
     EXPECT_EQ(where(e), "3:5 payments.cryptomus.merchant_id");
