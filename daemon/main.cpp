@@ -17,6 +17,7 @@
 #endif
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <prometheus/registry.h>
 #include <spdlog/logger.h>
@@ -62,7 +63,7 @@ int serve(const vrnumd::daemon_config& cfg) {
                        .sms_retention_days = cfg.retention.sms_days,
                        .io_contexts = io_contexts});
     gw.start();
-    // Stopped (and destroyed) before the gateway closes the store.
+    // Stopped on SIGTERM before the gateway's drain closes the store (and destroyed first).
     auto mail = vrnumd::mail::make_mailer(cfg, gw.message_store(), log,
                                           vrnumd::mail::link_base_url(cfg.lib, gw.listen_address()),
                                           registry);
@@ -93,9 +94,14 @@ int serve(const vrnumd::daemon_config& cfg) {
             }
             stopping = true;
             signals.async_wait(on_signal);
-            gw.async_shutdown([&] {
-                signals.cancel();
-                stop_all();
+            // Mail first: an attempt in flight records its result while the store is open.
+            mail->async_stop([&] {
+                net::post(ioc, [&] {
+                    gw.async_shutdown([&] {
+                        signals.cancel();
+                        stop_all();
+                    });
+                });
             });
         };
     signals.async_wait(on_signal);

@@ -12,6 +12,7 @@
 #include <vrnum/store.hpp>
 #include <vrnum/time.hpp>
 
+#include "mail/mail_setup.hpp"
 #include "schema.hpp"
 
 namespace vrnumd {
@@ -133,6 +134,10 @@ int run_purge(const daemon_config& cfg, std::ostream& out) {
     out << "purged " << n << " message" << (n == 1 ? "" : "s") << " older than "
         << cfg.retention.sms_days << " day" << (cfg.retention.sms_days == 1 ? "" : "s")
         << std::endl;
+    auto mailer = mail::make_mailer(cfg, *st, log, mail::link_base_url(cfg.lib));
+    std::size_t mails = mailer->purge_finished();
+    out << "purged " << mails << " sent or dead mail" << (mails == 1 ? "" : "s")
+        << " finished more than 30 days ago" << std::endl;
     return 0;
 }
 

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <future>
 #include <random>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,6 +30,7 @@ namespace asio = boost::asio;
 using vrnum::detail::log_event;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t batch_size = 32;
+constexpr std::chrono::milliseconds slow_send{500};
 constexpr vrnum::unix_ms purge_every_ms = 3600 * 1000;
 
 // Exponential backoff with "equal jitter": half the step, plus up to the other half at
@@ -55,6 +56,7 @@ struct mailer::worker {
     std::atomic<bool> stopping{false};
     std::atomic<bool> woken{false};
     std::jthread thread;
+    std::function<void()> on_stopped;  // set by async_stop before `stopping`
     // Attempts by outcome (sent, retry, dead); null without a registry.
     std::array<prometheus::Counter*, 3> attempts{};
 
@@ -106,7 +108,11 @@ struct mailer::worker {
                     if (stopping) {
                         break;
                     }
+                    auto started = std::chrono::steady_clock::now();
                     co_await deliver(q);
+                    if (std::chrono::steady_clock::now() - started > slow_send) {
+                        break;  // look again: a mail queued meanwhile goes before these retries
+                    }
                 }
             } catch (const std::exception& e) {
                 log_event(*m.log_, spdlog::level::err, "mail worker failed", {{"error", e.what()}});
@@ -121,9 +127,7 @@ struct mailer::worker {
 
     asio::awaitable<void> purge() {
         std::vector<std::string> tokens;
-        vrnum::unix_ms before =
-            now() -
-            std::chrono::duration_cast<std::chrono::milliseconds>(m.opts_.keep_finished).count();
+        vrnum::unix_ms before = m.finished_cutoff();
         co_await write([&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); });
         m.transport_->erase(tokens);
     }
@@ -137,7 +141,7 @@ struct mailer::worker {
         if (ec || !claimed) {
             co_return;  // another worker has it, or the store is busy: it stays queued
         }
-        const int attempt = q.attempts + 1;
+        const mail_claim claim{q.id, q.token, q.attempts + 1};
         std::optional<mailbox> to = q.unreadable ? std::nullopt : parse_mailbox(q.to);
         send_result r{send_result::outcome::dead,
                       q.unreadable ? "the row's sealed columns do not open with the key file"
@@ -151,46 +155,65 @@ struct mailer::worker {
                 r = {send_result::outcome::retry, e.what()};
             }
         }
-        co_await record(q, attempt, std::move(r));
+        co_await record(q, claim, std::move(r));
     }
 
-    asio::awaitable<void> record(const queued_mail& q, int attempt, send_result r) {
+    // Commits `fn`, trying again while the store refuses (a full queue, a busy lock): a
+    // result that is not recorded would send the mail again after the lease. Once stopping,
+    // one more try, then the lease decides.
+    asio::awaitable<boost::system::error_code> write_until_done(vrnum::store::write_fn fn) {
+        std::chrono::milliseconds pause{50};
+        for (;;) {
+            bool last = stopping;
+            auto ec = co_await write(fn);
+            if (!ec || last) {
+                co_return ec;
+            }
+            asio::steady_timer t(ioc, pause);
+            co_await t.async_wait(use_tuple);
+            pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+        }
+    }
+
+    asio::awaitable<void> record(const queued_mail& q, const mail_claim& claim, send_result r) {
         using outcome = send_result::outcome;
-        if (r.what == outcome::retry && attempt >= m.opts_.max_attempts) {
+        if (r.what == outcome::retry && claim.attempts >= m.opts_.max_attempts) {
             r = {outcome::dead,
-                 "gave up after " + std::to_string(attempt) + " attempts: " + r.detail};
+                 "gave up after " + std::to_string(claim.attempts) + " attempts: " + r.detail};
         }
         std::string detail = redact_addresses(r.detail);
         vrnum::unix_ms t = now();
-        vrnum::unix_ms next = t + backoff_ms(m.opts_, attempt);
-        bool present = true;
-        auto ec = co_await write([&](vrnum::write_txn& txn) {
-            if (r.what == outcome::sent) {
-                present = mark_sent(txn, q.id, t);
-            } else if (r.what == outcome::retry) {
-                mark_retry(txn, q.id, next, detail);
-            } else {
-                mark_dead(txn, q.id, t, detail);
-            }
+        vrnum::unix_ms next = t + backoff_ms(m.opts_, claim.attempts);
+        bool ours = true;
+        auto ec = co_await write_until_done([&](vrnum::write_txn& txn) {
+            ours = r.what == outcome::sent    ? mark_sent(txn, claim, t)
+                   : r.what == outcome::retry ? mark_retry(txn, claim, next, detail)
+                                              : mark_dead(txn, claim, t, detail);
         });
-        if (!present) {
+        if (!ec && !ours && r.what == outcome::sent) {
             m.transport_->erase({q.token});  // the account was erased while this was sent
         }
         count(r.what);
-        auto level = r.what == outcome::sent    ? spdlog::level::info
-                     : r.what == outcome::retry ? spdlog::level::warn
-                                                : spdlog::level::err;
-        const char* msg = r.what == outcome::sent    ? "mail sent"
-                          : r.what == outcome::retry ? "mail send failed, will retry"
-                                                     : "mail dead";
+        log_result(q, claim, r.what, detail, r.what == outcome::retry ? next - t : 0, !ec && ours);
+    }
+
+    void log_result(const queued_mail& q, const mail_claim& claim, send_result::outcome what,
+                    const std::string& detail, vrnum::unix_ms retry_in, bool recorded) {
+        using outcome = send_result::outcome;
+        auto level = what == outcome::sent    ? spdlog::level::info
+                     : what == outcome::retry ? spdlog::level::warn
+                                              : spdlog::level::err;
+        const char* msg = what == outcome::sent    ? "mail sent"
+                          : what == outcome::retry ? "mail send failed, will retry"
+                                                   : "mail dead";
         log_event(*m.log_, level, msg,
                   {{"mail_id", q.id},
                    {"template", q.template_name},
                    {"transport", m.transport_->name()},
-                   {"attempt", attempt},
+                   {"attempt", claim.attempts},
                    {"detail", detail},
-                   {"retry_in_ms", r.what == outcome::retry ? next - t : 0},
-                   {"recorded", !ec}});
+                   {"retry_in_ms", retry_in},
+                   {"recorded", recorded}});
     }
 };
 
@@ -223,6 +246,25 @@ void mailer::erase_account(vrnum::write_txn& txn, std::int64_t account_id) {
     transport_->erase(erase_account_mail(txn, account_id));
 }
 
+vrnum::unix_ms mailer::finished_cutoff() const {
+    vrnum::unix_ms now = opts_.clock ? opts_.clock() : vrnum::now_unix_ms();
+    return now - std::chrono::duration_cast<std::chrono::milliseconds>(opts_.keep_finished).count();
+}
+
+std::size_t mailer::purge_finished() {
+    std::vector<std::string> tokens;
+    vrnum::unix_ms before = finished_cutoff();
+    std::promise<boost::system::error_code> done;
+    auto f = done.get_future();
+    store_.write([&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); },
+                 [&](boost::system::error_code ec) { done.set_value(ec); });
+    if (auto ec = f.get()) {
+        throw std::runtime_error("cannot purge the mail outbox: " + ec.message());
+    }
+    transport_->erase(tokens);
+    return tokens.size();
+}
+
 void mailer::wake() {
     worker_->woken = true;
     asio::post(worker_->ioc, [w = worker_.get()] { w->timer.cancel(); });
@@ -244,7 +286,11 @@ void mailer::start() {
             &family.Add({{"transport", t}, {"outcome", "retry"}}),
             &family.Add({{"transport", t}, {"outcome", "dead"}})};
     }
-    asio::co_spawn(worker_->ioc, worker_->run(), asio::detached);
+    asio::co_spawn(worker_->ioc, worker_->run(), [w = worker_.get()](std::exception_ptr) {
+        if (w->on_stopped) {
+            w->on_stopped();
+        }
+    });
     worker_->thread = std::jthread([w = worker_.get()] {
         pthread_setname_np(pthread_self(), "vrnum-mail");
         w->ioc.run();
@@ -252,11 +298,24 @@ void mailer::start() {
 }
 
 void mailer::stop() {
-    if (!started_ || worker_->stopping.exchange(true)) {
+    if (!started_) {
         return;
     }
+    worker_->stopping = true;
     asio::post(worker_->ioc, [w = worker_.get()] { w->timer.cancel(); });
-    worker_->thread.join();
+    if (worker_->thread.joinable()) {
+        worker_->thread.join();
+    }
+}
+
+void mailer::async_stop(std::function<void()> done) {
+    if (!started_ || worker_->stopping) {
+        done();
+        return;
+    }
+    worker_->on_stopped = std::move(done);  // read by the worker's thread once it stops
+    worker_->stopping = true;
+    asio::post(worker_->ioc, [w = worker_.get()] { w->timer.cancel(); });
 }
 
 std::string_view mailer::transport_name() const {

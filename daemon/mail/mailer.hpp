@@ -78,17 +78,27 @@ class mailer {
     std::int64_t enqueue(vrnum::write_txn& txn, const mail_request& r) const;
     /// Deletes the account's mail rows (and the file transport's files) in `txn`.
     void erase_account(vrnum::write_txn& txn, std::int64_t account_id);
+    /// Deletes sent and dead rows finished more than `keep_finished` ago (and the transport's
+    /// files of them), as the worker does hourly; returns how many. Blocks: call it from
+    /// outside the store's threads (e.g. `vrnumd purge`).
+    std::size_t purge_finished();
     /// Tells the worker that rows may be due (after a commit that queued some).
     void wake();
     /// Starts the worker thread.
     void start();
-    /// Lets the current attempt finish and stops the worker; idempotent.
+    /// Lets the current attempt finish and record its result, stops the worker and joins its
+    /// thread; idempotent. Call it before the store closes.
     void stop();
+    /// As `stop`, without waiting: `done` runs on the worker's thread once it has stopped (at
+    /// once when it was not running). The daemon stops mail this way before the gateway's
+    /// drain closes the store, so that no result is left unrecorded.
+    void async_stop(std::function<void()> done);
     /// The transport's name.
     std::string_view transport_name() const;
 
   private:
     struct worker;
+    vrnum::unix_ms finished_cutoff() const;
     vrnum::store& store_;
     const template_set& templates_;
     mailbox from_;

@@ -33,6 +33,13 @@ bool printable_ascii(std::string_view s) {
     return true;
 }
 
+// A character of an address other than its '@': printable ASCII but for the delimiters.
+bool address_char(char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && c != '@' && c != '<' && c != '>' && c != '(' && c != ')' &&
+           c != ',' && c != ';' && c != ':' && c != '\\' && c != '"' && c != '[' && c != ']';
+}
+
 // Where a UTF-8 string may be cut at or before `at` without splitting a character.
 std::size_t utf8_cut(std::string_view s, std::size_t at) {
     if (at >= s.size()) {
@@ -44,8 +51,19 @@ std::size_t utf8_cut(std::string_view s, std::size_t at) {
     return at;
 }
 
-void append_base64_lines(std::string& out, std::string_view bytes) {
-    std::string b64 = vrnum::detail::encode_base64(bytes);
+// Text in its canonical form (RFC 2045 §6.8): every line break CRLF, then base64.
+void append_base64_lines(std::string& out, std::string_view text) {
+    std::string canonical;
+    canonical.reserve(text.size() + text.size() / 32);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\r' || text[i] == '\n') {
+            canonical.append("\r\n");
+            i += text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n' ? 1 : 0;
+        } else {
+            canonical.push_back(text[i]);
+        }
+    }
+    std::string b64 = vrnum::detail::encode_base64(canonical);
     for (std::size_t i = 0; i < b64.size(); i += body_line) {
         out.append(b64, i, body_line).append(crlf);
     }
@@ -74,9 +92,7 @@ bool valid_address(std::string_view a) {
         return false;
     }
     for (char c : a) {
-        auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u >= 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' ||
-            c == ';' || c == ':' || c == '\\' || c == '"' || c == '[' || c == ']') {
+        if (c != '@' && !address_char(c)) {
             return false;
         }
     }
@@ -123,7 +139,10 @@ std::string encode_header_text(std::string_view text, std::size_t used) {
             c = ' ';
         }
     }
-    if (printable_ascii(clean)) {
+    // Plain when it is printable ASCII that fits its line and holds nothing a reader would
+    // decode as an encoded word; else encoded words, which fold safely.
+    if (printable_ascii(clean) && clean.find("=?") == std::string::npos &&
+        used + clean.size() <= line_limit) {
         return clean;
     }
     std::string out;
@@ -204,11 +223,8 @@ std::string compose(const mime_message& m) {
 
 std::string redact_addresses(std::string_view text) {
     // An address is a run of non-space, non-delimiter characters around an '@'.
-    auto part_of = [](char c) {
-        auto u = static_cast<unsigned char>(c);
-        return u > 0x20 && u != 0x7f && c != '<' && c != '>' && c != '"' && c != '\'' && c != ',' &&
-               c != ';' && c != '(' && c != ')' && c != '[' && c != ']';
-    };
+    // The characters valid_address takes, and '@'.
+    auto part_of = [](char c) { return address_char(c) || c == '@'; };
     std::string out;
     std::size_t i = 0;
     while (i < text.size()) {

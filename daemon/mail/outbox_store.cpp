@@ -58,9 +58,10 @@ std::vector<std::string> delete_returning_tokens(vrnum::write_txn& txn, std::str
 std::vector<vrnum::migration> migrations() {
     // status: queued (next_attempt_at = when it is due, or until when an attempt holds it),
     // sent or dead (finished_at; content NULL). account_id: the account it is erased with.
+    // AUTOINCREMENT: an id is never reused, so a late result cannot land on another mail.
     return {{"mail", 1, R"sql(
 CREATE TABLE mail_outbox (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     token           TEXT    NOT NULL UNIQUE,
     template        TEXT    NOT NULL,
     account_id      INTEGER,
@@ -134,26 +135,33 @@ bool claim_mail(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms due,
                {lease_until, id, due}) == 1;
 }
 
-bool mark_sent(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms now) {
+// Every result is guarded by its claim: the same row (ids are never reused and the token is
+// the row's own), still queued, still at the claim's attempt.
+#define VRNUMD_CLAIM_GUARD " WHERE id = ?1 AND token = ?2 AND attempts = ?3 AND status = 'queued'"
+
+bool mark_sent(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms now) {
     return txn.exec(
-               "UPDATE mail_outbox SET status = 'sent', content = NULL, finished_at = ?1, "
-               "last_error = NULL WHERE id = ?2",
-               {now, id}) == 1;
+               "UPDATE mail_outbox SET status = 'sent', content = NULL, finished_at = ?4, "
+               "last_error = NULL" VRNUMD_CLAIM_GUARD,
+               {c.id, c.token, std::int64_t{c.attempts}, now}) == 1;
 }
 
-void mark_retry(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms next,
+bool mark_retry(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms next,
                 const std::string& error) {
-    txn.exec("UPDATE mail_outbox SET next_attempt_at = ?1, last_error = ?2 WHERE id = ?3",
-             {next, error, id});
+    return txn.exec(
+               "UPDATE mail_outbox SET next_attempt_at = ?4, last_error = ?5" VRNUMD_CLAIM_GUARD,
+               {c.id, c.token, std::int64_t{c.attempts}, next, error}) == 1;
 }
 
-void mark_dead(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms now,
+bool mark_dead(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms now,
                const std::string& error) {
-    txn.exec(
-        "UPDATE mail_outbox SET status = 'dead', content = NULL, finished_at = ?1, "
-        "last_error = ?2 WHERE id = ?3",
-        {now, error, id});
+    return txn.exec(
+               "UPDATE mail_outbox SET status = 'dead', content = NULL, finished_at = ?4, "
+               "last_error = ?5" VRNUMD_CLAIM_GUARD,
+               {c.id, c.token, std::int64_t{c.attempts}, now, error}) == 1;
 }
+
+#undef VRNUMD_CLAIM_GUARD
 
 std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t account_id) {
     return delete_returning_tokens(txn, "SELECT token FROM mail_outbox WHERE account_id = ?1",

@@ -57,13 +57,21 @@ std::vector<queued_mail> due_mail(vrnum::read_txn& txn, vrnum::unix_ms now, std:
 /// due time is no longer `due`) or it is no longer queued.
 bool claim_mail(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms due,
                 vrnum::unix_ms lease_until);
-/// Marks row `id` sent at `now` and drops its content; false when the row is gone (erased).
-bool mark_sent(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms now);
-/// Leaves row `id` queued, due again at `next`, with `error` as its last error.
-void mark_retry(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms next,
+/// The attempt a worker holds on a row: what `claim_mail` made of it. Its results apply only
+/// while the row is still that attempt's (not erased, not re-queued, not taken by another).
+struct mail_claim {
+    std::int64_t id = 0;
+    std::string token;
+    int attempts = 0;  ///< the row's attempt count after the claim
+};
+/// Marks the claimed row sent at `now` and drops its content; false when it is no longer
+/// the claim's (erased meanwhile).
+bool mark_sent(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms now);
+/// Leaves the claimed row queued, due again at `next`, with `error` as its last error.
+bool mark_retry(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms next,
                 const std::string& error);
-/// Marks row `id` dead with `error` and drops its content.
-void mark_dead(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms now,
+/// Marks the claimed row dead at `now` with `error` and drops its content.
+bool mark_dead(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms now,
                const std::string& error);
 /// Deletes every row of `account_id`; returns their tokens (for the transport's files).
 std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t account_id);

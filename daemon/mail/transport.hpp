@@ -1,7 +1,6 @@
 #pragma once
 /// \file
-/// Where mail goes: the `file` transport (development) or Amazon SES (`ses`). The mail worker
-/// calls one transport from its own thread, one mail at a time.
+/// Where mail goes: the `file` transport (development) or Amazon SES (`ses`).
 
 #include <string>
 #include <string_view>
@@ -38,7 +37,8 @@ struct send_result {
     std::string detail;
 };
 
-/// A way of sending mail. Used from one thread (the mail worker's).
+/// A way of sending mail. `send` is called from one thread (the mail worker's), one mail at
+/// a time; `erase` from any thread (an account's erasure runs on the store's writer).
 class transport {
   public:
     virtual ~transport() = default;

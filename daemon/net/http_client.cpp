@@ -208,8 +208,10 @@ asio::awaitable<tcp::resolver::results_type> resolve(exchange& x) {
     if (x.url.ip_literal) {
         flags |= tcp::resolver::numeric_host;
     }
-    auto [ec, results] = co_await resolver->async_resolve(x.url.host, std::to_string(x.url.port),
-                                                          flags, tuple_awaitable);
+    // Named, not temporaries inside the co_await (GCC 12 may destroy those twice).
+    const std::string service = std::to_string(x.url.port);
+    auto [ec, results] =
+        co_await resolver->async_resolve(x.url.host, service, flags, tuple_awaitable);
     if (ec == asio::error::operation_aborted && clock_type::now() >= x.deadline) {
         ec = http_client_errc::timed_out;
     }
@@ -305,7 +307,13 @@ asio::awaitable<outcome> run(std::shared_ptr<detail::http_client_state> st, http
     auto ex = co_await asio::this_coro::executor;
     if (url->tls()) {
         beast::ssl_stream<beast::tcp_stream> s(ex, st->tls);
-        if (co_await connect(beast::get_lowest_layer(s), eps, x) && co_await handshake(s, x)) {
+        // One co_await per statement: GCC 12 miscompiles some inside && and ?:.
+        bool connected = co_await connect(beast::get_lowest_layer(s), eps, x);
+        bool secured = false;
+        if (connected) {
+            secured = co_await handshake(s, x);
+        }
+        if (secured) {
             co_await transact(s, *m, x);
         }
     } else {

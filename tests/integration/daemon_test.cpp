@@ -223,6 +223,9 @@ TEST(vrnumd_simulate, posts_signed_messages_that_land_once_each) {
     EXPECT_EQ(purge.exit_code, 0);
     EXPECT_NE(purge.out.find("purged 0 messages older than 30 days"), std::string::npos)
         << purge.out;
+    EXPECT_NE(purge.out.find("purged 0 sent or dead mails finished more than 30 days ago"),
+              std::string::npos)
+        << purge.out;
 }
 
 TEST(vrnumd_keys, rotate_then_restart_reseals_and_status_shows_it) {

@@ -3,6 +3,7 @@
 // recorded as sent is not sent again by the next start.
 
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -120,9 +121,42 @@ TEST(mail_daemon, a_mail_cut_off_by_kill_9_is_sent_once_after_the_restart) {
     for (const auto& e : std::filesystem::directory_iterator(dir.path() / "var/log")) {
         logs += file_bytes(e.path());
     }
-    EXPECT_NE(logs.find("\"mail_id\":1"), std::string::npos);
+    // The last run ended with SIGTERM, which flushes the log (a kill -9 may lose its tail).
+    EXPECT_NE(logs.find("\"msg\":\"mail sent\",\"mail_id\":2"), std::string::npos) << logs;
     EXPECT_EQ(logs.find("someone@example.com"), std::string::npos);
     EXPECT_EQ(logs.find("second@example.com"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(mail_daemon, sigterm_during_a_send_records_it_and_the_next_start_does_not_resend) {
+    temp_dir dir;
+    cert_files cert = make_self_signed(dir.path());
+    fake_ses ses(dir, cert, "1200");  // the first mail takes SES 2 s to accept
+    auto cfg = dir.write("vrnum.yaml", config_text(ses.endpoint(), cert.cert));
+    ASSERT_EQ(
+        run({vrnumd_path(), "mail", "test", "-c", cfg.string(), "--to", "a@example.com"}).exit_code,
+        0);
+    {
+        child_process d({vrnumd_path(), "serve", "-c", cfg.string()});
+        ASSERT_FALSE(start_daemon(d).empty()) << d.stderr_text();
+        ASSERT_TRUE(wait_for([&] { return ses.in_flight(); }));
+        d.signal(SIGTERM);  // while SES is still answering
+        EXPECT_EQ(d.wait(std::chrono::seconds(30)), 0) << d.stderr_text();
+    }
+    EXPECT_EQ(accepted(ses), 1u);
+    auto status = run({vrnumd_path(), "mail", "status", "-c", cfg.string()});
+    EXPECT_NE(status.out.find("queued 0, sent 1, dead 0"), std::string::npos) << status.out;
+    {
+        child_process d({vrnumd_path(), "serve", "-c", cfg.string()});
+        ASSERT_FALSE(start_daemon(d).empty()) << d.stderr_text();
+        std::this_thread::sleep_for(std::chrono::seconds(2));  // more than a poll: nothing due
+        d.signal(SIGTERM);
+        EXPECT_EQ(d.wait(std::chrono::seconds(30)), 0);
+    }
+    EXPECT_EQ(ses.requests().size(), 1u);
 }
 
 }  // namespace

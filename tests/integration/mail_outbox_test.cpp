@@ -33,9 +33,13 @@ class scripted_transport final : public transport {
         std::deque<outcome> script;
         std::vector<std::int64_t> sent_ids;  // every attempt, in order
         std::vector<std::string> erased;
+        std::function<void()> during_send;  // run by the worker's thread in each send
     };
     explicit scripted_transport(std::shared_ptr<state> s) : s_(std::move(s)) {}
     boost::asio::awaitable<send_result> send(const outgoing_mail& m) override {
+        if (s_->during_send) {
+            s_->during_send();  // e.g. an erasure while the mail is out
+        }
         std::lock_guard lock(s_->mu);
         s_->sent_ids.push_back(m.id);
         outcome o = outcome::sent;
@@ -221,6 +225,79 @@ TEST_F(outbox_fixture, an_account_erasure_takes_its_rows_and_what_the_transport_
     ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m->erase_account(txn, 7); }));
     EXPECT_FALSE(find_state(*st, a));
     EXPECT_TRUE(find_state(*st, b));
+    std::lock_guard lock(script->mu);
+    EXPECT_EQ(script->erased, std::vector<std::string>{token});
+}
+
+TEST_F(outbox_fixture, a_late_result_never_lands_on_another_mail_or_attempt) {
+    auto m = scripted_mailer();
+    mail_request mine = test_mail("a@example.com");
+    mine.account_id = 7;
+    std::int64_t a = enqueue_sync(*st, *m, mine);
+    std::string token = state_of(*st, a).token;
+    vrnum::unix_ms due = next_attempt_at(*st, a);
+    ASSERT_FALSE(write_sync(
+        *st, [&](vrnum::write_txn& txn) { ASSERT_TRUE(claim_mail(txn, a, due, due + 1)); }));
+    // The account goes while the attempt is out; the next mail must not take the freed id.
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m->erase_account(txn, 7); }));
+    std::int64_t b = enqueue_sync(*st, *m, test_mail("b@example.com"));
+    EXPECT_GT(b, a);
+    bool ours = true;
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        ours = mark_sent(txn, {a, token, 1}, vrnum::now_unix_ms());
+    }));
+    EXPECT_FALSE(ours);
+    EXPECT_EQ(state_of(*st, b).status, "queued");
+    EXPECT_TRUE(state_of(*st, b).has_content);
+
+    // A first attempt outlived its lease and a second took the row: the first one's late
+    // result changes nothing.
+    vrnum::unix_ms due_b = next_attempt_at(*st, b);
+    std::string token_b = state_of(*st, b).token;
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        ASSERT_TRUE(claim_mail(txn, b, due_b, due_b + 1));
+        ASSERT_TRUE(claim_mail(txn, b, due_b + 1, due_b + 2));
+        EXPECT_FALSE(mark_dead(txn, {b, token_b, 1}, due_b, "late"));
+        EXPECT_FALSE(mark_retry(txn, {b, token_b, 1}, due_b, "late"));
+        EXPECT_TRUE(mark_sent(txn, {b, token_b, 2}, due_b));
+        EXPECT_FALSE(mark_dead(txn, {b, token_b, 2}, due_b, "after sent"));
+    }));
+    EXPECT_EQ(state_of(*st, b).status, "sent");
+}
+
+TEST_F(outbox_fixture, an_erasure_during_a_send_takes_what_the_send_left_behind) {
+    auto m = scripted_mailer();
+    mail_request mine = test_mail("a@example.com");
+    mine.account_id = 9;
+    std::int64_t id = enqueue_sync(*st, *m, mine);
+    std::string token = state_of(*st, id).token;
+    script->during_send = [&] {
+        ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m->erase_account(txn, 9); }));
+    };
+    m->start();
+    ASSERT_TRUE(wait_for([&] {
+        std::lock_guard lock(script->mu);
+        return script->erased.size() == 2;
+    }));
+    EXPECT_FALSE(find_state(*st, id));
+    std::lock_guard lock(script->mu);
+    EXPECT_EQ(script->erased, (std::vector<std::string>{token, token}));  // at erasure, after send
+}
+
+TEST_F(outbox_fixture, finished_rows_go_after_30_days_and_queued_ones_stay) {
+    auto m = scripted_mailer();
+    m->start();
+    std::int64_t sent = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, sent).status == "sent"; }));
+    m->stop();
+    std::int64_t queued = enqueue_sync(*st, *m, test_mail("b@example.com"));
+    EXPECT_EQ(m->purge_finished(), 0u) << "not 30 days old yet";
+    mailer_options later = fast_options();
+    later.clock = [] { return vrnum::now_unix_ms() + 31LL * 86'400'000; };
+    std::string token = state_of(*st, sent).token;
+    EXPECT_EQ(scripted_mailer(later)->purge_finished(), 1u);
+    EXPECT_FALSE(find_state(*st, sent));
+    EXPECT_TRUE(find_state(*st, queued));
     std::lock_guard lock(script->mu);
     EXPECT_EQ(script->erased, std::vector<std::string>{token});
 }

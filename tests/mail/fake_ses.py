@@ -3,7 +3,8 @@
 
 Every request's AWS Signature Version 4 is checked with botocore (an implementation
 independent of vrnum's); a wrong or stale one gets 403 InvalidSignatureException. A valid
-SendEmail gets the next status of --script (then 200 for ever after). Each request is
+SendEmail gets the next status of --script (then 200 for ever after); 1200 is a 200 that
+takes 2 s, creating RECORD.inflight as it starts. Each request is
 recorded as one JSON line in --record: its status, and for a SendEmail the mail's fields.
 Prints "listening PORT" once it accepts connections.
 """
@@ -14,6 +15,7 @@ import json
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from botocore.auth import SigV4Auth
@@ -113,6 +115,10 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as e:
             return self.answer(400, {"message": "bad SendEmail body: %r" % e}, "BadRequestException")
         status = self.server.next_status()
+        if status == 1200:  # "slow": a 200 that takes 2 s, with a marker file while it waits
+            open(self.server.cfg.record + ".inflight", "w").close()
+            time.sleep(2)
+            status = 200
         if status == 200:
             n = self.server.next_id()
             return self.answer(200, {"MessageId": "fake-%d" % n}, None, mail)

@@ -42,6 +42,8 @@ class fake_ses {
     std::string endpoint(const std::string& host = "127.0.0.1") const {
         return "https://" + host + ":" + port_;
     }
+    /// True once a slow answer (status 1200 in the script) has begun.
+    bool in_flight() const { return std::filesystem::exists(record_.string() + ".inflight"); }
     /// Every request so far, one JSON object each.
     std::vector<boost::json::object> requests() const {
         std::vector<boost::json::object> out;

@@ -41,6 +41,36 @@ TEST(mime, ascii_header_text_stays_as_it_is_and_controls_become_spaces) {
     EXPECT_EQ(encode_header_text("a\r\nBcc: evil@example.com"), "a  Bcc: evil@example.com");
 }
 
+TEST(mime, ascii_that_looks_encoded_or_overflows_its_line_is_encoded_too) {
+    // A subject a customer wrote must not be read back as an encoded word of theirs.
+    std::string sneaky = encode_header_text("=?UTF-8?B?QmNjOiBldmls?=", 9);
+    EXPECT_TRUE(sneaky.starts_with("=?UTF-8?B?")) << sneaky;
+    EXPECT_NE(sneaky.find("PT9VVEYtOD9CP1FtTmpPaUJsZG1scz89"), std::string::npos) << sneaky;
+    std::string long_subject(200, 'x');
+    std::string folded = encode_header_text(long_subject, 9);
+    std::size_t pos = 0, first = 9;
+    while (pos < folded.size()) {
+        std::size_t end = std::min(folded.find("\r\n", pos), folded.size());
+        EXPECT_LE(first + end - pos, 78u);
+        first = 0;
+        pos = end + 2;
+    }
+    EXPECT_EQ(encode_header_text(std::string(69, 'x'), 9), std::string(69, 'x'));
+}
+
+TEST(mime, text_parts_are_canonical_crlf_before_base64) {
+    mime_message m{{"", "a@b.c"}, {"", "d@e.f"}, "s", "one\ntwo\r\nthree\rfour",
+                   "<p>x</p>\n",  "<id@b.c>",    0};
+    std::string eml = compose(m);
+    auto at = eml.find("Content-Transfer-Encoding: base64\r\n\r\n");
+    ASSERT_NE(at, std::string::npos);
+    at += 37;
+    std::string b64 = eml.substr(at, eml.find("\r\n", at) - at);
+    auto text = vrnum::detail::decode_base64(b64);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, "one\r\ntwo\r\nthree\r\nfour");
+}
+
 TEST(mime, non_ascii_header_text_becomes_encoded_words_within_75_characters) {
     std::string subject = "Подтвердите адрес электронной почты для ВРНУМ — спасибо! 🎉";
     std::string h = encode_header_text(subject);
@@ -100,6 +130,7 @@ TEST(mail_privacy, addresses_in_provider_errors_are_redacted) {
               "identities failed the check in region EU-WEST-1: <address>, <address>");
     EXPECT_EQ(redact_addresses("<user@example.com> rejected"), "<<address>> rejected");
     EXPECT_EQ(redact_addresses("no address here @ all"), "no address here @ all");
+    EXPECT_EQ(redact_addresses("for o'brien@example.com."), "for <address>");
     EXPECT_EQ(redact_addresses(""), "");
 }
 
