@@ -60,6 +60,7 @@ int serve(const vrnumd::daemon_config& cfg) {
                       {.logger = log,
                        .registry = registry,
                        .migrations = vrnumd::daemon_migrations(),
+                       .sealed = vrnumd::daemon_sealed_tables(),
                        .sms_retention_days = cfg.retention.sms_days,
                        .io_contexts = io_contexts});
     gw.start();

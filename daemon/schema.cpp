@@ -12,4 +12,8 @@ std::vector<vrnum::migration> daemon_migrations() {
     return all;
 }
 
+std::vector<vrnum::sealed_table> daemon_sealed_tables() {
+    return {mail::sealed_columns()};
+}
+
 }  // namespace vrnumd

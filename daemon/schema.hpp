@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// The schema migrations of vrnumd's own components, applied with the gateway's (by `serve`,
-/// `migrate` and every command that opens the store).
+/// The schema migrations and sealed tables of vrnumd's own components, given to the store with
+/// the gateway's (by `serve`, `migrate` and every command that opens the store).
 
 #include <vector>
 
@@ -11,5 +11,7 @@ namespace vrnumd {
 
 /// Every daemon component's migrations.
 std::vector<vrnum::migration> daemon_migrations();
+/// Every daemon component's sealed tables (key checks, `keys status`, re-sealing).
+std::vector<vrnum::sealed_table> daemon_sealed_tables();
 
 }  // namespace vrnumd

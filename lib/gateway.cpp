@@ -63,7 +63,7 @@ struct gateway::impl {
           log(opts.logger ? opts.logger : make_logger(cfg.log, 90)),
           registry(opts.registry ? opts.registry : std::make_shared<prometheus::Registry>()),
           server(i, cfg.server, log, registry, opts.io_contexts),
-          messages(store::open(cfg.store, {log, registry, opts.migrations})) {}
+          messages(store::open(cfg.store, {log, registry, opts.migrations, opts.sealed})) {}
 
     http::route readyz() {
         return {"GET", "/readyz", [this](http::request&) -> net::awaitable<http::response> {

@@ -62,9 +62,10 @@ std::shared_ptr<vrnum::store> open_command_store(const daemon_config& cfg,
                                                  std::shared_ptr<spdlog::logger> log) {
     // Re-sealing after a rotation is the running daemon's job: a one-off command must not
     // re-seal rows under a key the daemon does not hold yet.
-    return vrnum::store::open(
-        cfg.lib.store,
-        {.logger = std::move(log), .migrations = daemon_migrations(), .reseal = false});
+    return vrnum::store::open(cfg.lib.store, {.logger = std::move(log),
+                                              .migrations = daemon_migrations(),
+                                              .sealed = daemon_sealed_tables(),
+                                              .reseal = false});
 }
 
 int run_migrate(const daemon_config& cfg, std::ostream& out) {
@@ -163,7 +164,7 @@ int run_keys_rotate(const daemon_config& cfg, std::ostream& out) {
 }
 
 int run_keys_status(const daemon_config& cfg, std::ostream& out) {
-    auto keys = vrnum::store::key_status(cfg.lib.store);
+    auto keys = vrnum::store::key_status(cfg.lib.store, daemon_sealed_tables());
     out << std::left << std::setw(10) << "key id" << std::setw(10) << "in file" << std::setw(10)
         << "current"
         << "rows\n";

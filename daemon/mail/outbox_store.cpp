@@ -81,6 +81,12 @@ CREATE INDEX mail_outbox_account ON mail_outbox (account_id) WHERE account_id IS
 )sql"}};
 }
 
+vrnum::sealed_table sealed_columns() {
+    return {
+        "mail_outbox",
+        {{"recipient", std::string(recipient_column)}, {"content", std::string(content_column)}}};
+}
+
 std::int64_t insert_mail(vrnum::write_txn& txn, const new_mail& m, vrnum::unix_ms now) {
     // The row id is bound into the sealed columns, so the row comes first, with empty ones.
     txn.exec(

@@ -20,6 +20,8 @@ namespace vrnumd::mail {
 
 /// The component's schema migrations.
 std::vector<vrnum::migration> migrations();
+/// The component's sealed columns (recipient, content), for the store's key handling.
+vrnum::sealed_table sealed_columns();
 
 /// A new row.
 struct new_mail {

@@ -34,6 +34,8 @@ struct gateway_options {
     std::shared_ptr<prometheus::Registry> registry;
     /// Schema migrations of the embedding program's own tables, applied with the gateway's.
     std::vector<migration> migrations;
+    /// The embedding program's sealed tables (`store::options::sealed`).
+    std::vector<sealed_table> sealed;
     /// Messages older than this many days are purged (hourly, in small batches); 0 = at once.
     unsigned sms_retention_days = 30;
     /// Where connections run. Empty (the default): on the gateway's io_context, each on a

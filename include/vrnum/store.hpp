@@ -39,6 +39,18 @@ struct migration {
     std::string sql;
 };
 
+/// Another component's table whose columns it seals with `write_txn::seal` (the row's `id`
+/// bound in, each column under a label of its own). The store treats these rows as it does
+/// messages: with such rows present and the key file missing it refuses to start,
+/// `key_status` counts them, and after a key rotation it re-seals them in the background.
+/// Names are SQL identifiers (letters, digits, `_`).
+struct sealed_table {
+    std::string table;
+    /// (column, label) pairs. The first is set on every row (rows are counted by its key);
+    /// the others may be NULL or empty, which stay as they are.
+    std::vector<std::pair<std::string, std::string>> columns;
+};
+
 /// What an append did. Either way, a success means what the append carried is committed.
 struct append_result {
     /// The message's row id (the first one's, for a duplicate). For a part of a multipart SMS
@@ -78,6 +90,7 @@ class store {
         std::shared_ptr<spdlog::logger> logger;          ///< required
         std::shared_ptr<prometheus::Registry> registry;  ///< optional
         std::vector<migration> migrations;               ///< besides the gateway's own
+        std::vector<sealed_table> sealed;                ///< other components' sealed tables
         /// Where the completions of `append(message, append_handler)` run: all of a batch's
         /// in one hand-off, so the writer wakes one thread per commit rather than one per
         /// message. Unset: on the writer. (`async_append` runs each on its own executor.)
@@ -107,15 +120,17 @@ class store {
     /// re-seals the older rows in the background. Returns the new key's id.
     static std::uint32_t add_key(const store_config& cfg);
     /// One key id: whether the key file holds it, whether it is the current key, and how many
-    /// rows (messages and multipart parts) are sealed under it.
+    /// rows (messages, multipart parts and the rows of registered sealed tables) use it.
     struct key_usage {
         std::uint32_t key_id = 0;
         bool in_file = false;
         bool current = false;
         std::int64_t rows = 0;
     };
-    /// The key file's keys (oldest first) and the key ids the stored messages and parts use.
-    static std::vector<key_usage> key_status(const store_config& cfg);
+    /// The key file's keys (oldest first) and the key ids the stored messages and parts use,
+    /// with the rows of `sealed` (those of its tables that exist) counted too.
+    static std::vector<key_usage> key_status(const store_config& cfg,
+                                             const std::vector<sealed_table>& sealed = {});
     /// Applies migrations only (for `vrnumd migrate`); returns how many were applied.
     static int migrate(const store_config& cfg, const std::vector<migration>& extra);
     virtual ~store() = default;

@@ -21,6 +21,7 @@
 #include "crypto/key_file.hpp"
 #include "log/json_log.hpp"
 #include "store/migrations.hpp"
+#include "store/sealed_tables.hpp"
 #include "store/writer_txn.hpp"
 
 namespace vrnum {
@@ -49,8 +50,10 @@ constexpr std::string_view next_message_id_sql = "SELECT COALESCE(MAX(id), 0) + 
 constexpr std::string_view next_part_id_sql = "SELECT COALESCE(MAX(id), 0) + 1 FROM message_parts";
 
 // The key file exists, or is created for a store that holds nothing sealed yet; a store
-// with sealed rows and no key refuses to start (and so does one whose keys do not open it).
-std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
+// with sealed rows (in any sealed table) and no key refuses to start, and so does one whose
+// keys do not open its newest sealed row.
+std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db,
+                                   const std::vector<sealed_table>& tables) {
     auto keys = read_key_file(cfg.key_file);
     // However this ends, no copy of a master key stays behind in freed memory.
     struct wipe_on_exit {
@@ -61,33 +64,20 @@ std::unique_ptr<keyring> load_keys(const store_config& cfg, connection& db) {
             }
         }
     } wipe{keys};
-    const bool has_messages =
-        db.query_int("SELECT EXISTS (SELECT 1 FROM messages)").value_or(0) != 0;
-    const bool has_rows =
-        has_messages ||
-        db.query_int("SELECT EXISTS (SELECT 1 FROM message_parts)").value_or(0) != 0;
+    const std::optional<sealed_sample> sample = newest_sealed(db, tables);
     if (!keys) {
-        if (has_rows) {
+        if (sample) {
             throw std::runtime_error(
-                "the store " + cfg.path.string() + " holds sealed messages but the key file " +
+                "the store " + cfg.path.string() + " holds sealed rows but the key file " +
                 cfg.key_file.string() + " is missing: restore it from your backup");
         }
         keys = std::vector<master_key>{create_key_file(cfg.key_file)};
     }
     // The file lists keys oldest first; the keyring wants the current one first.
     auto ring = std::make_unique<keyring>(std::vector<keyring::key>(keys->rbegin(), keys->rend()));
-    if (has_rows) {
-        // The newest row of either table: a store may hold parts alone.
-        statement s(db, has_messages
-                            ? "SELECT id, sender FROM messages ORDER BY id DESC LIMIT 1"
-                            : "SELECT id, sender FROM message_parts ORDER BY id DESC LIMIT 1");
-        s.step();
-        if (!ring->open(s.column_blob(1), s.column_int(0),
-                        has_messages ? "sender" : part_sender_column)
-                 .has_value()) {
-            throw std::runtime_error("the key file " + cfg.key_file.string() +
-                                     " does not open the messages in " + cfg.path.string());
-        }
+    if (sample && !ring->open(sample->envelope, sample->id, sample->label).has_value()) {
+        throw std::runtime_error("the key file " + cfg.key_file.string() +
+                                 " does not open the sealed rows in " + cfg.path.string());
     }
     return ring;
 }
@@ -669,29 +659,12 @@ std::size_t sqlite_store::queue_depth() const {
     return queued_appends_;
 }
 
-// A table whose rows carry a sealed sender and text, and the column names bound into them.
-struct sqlite_store::sealed_table {
-    std::string_view what;  // for the log
-    std::string_view select_sql;
-    std::string_view update_sql;
-    std::string_view sender_column;
-    std::string_view body_column;
-};
-
 void sqlite_store::reseal_loop() {
-    static constexpr sealed_table tables[] = {
-        {"messages", "SELECT id, sender, body FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
-         "UPDATE messages SET sender = ?2, body = ?3 WHERE id = ?1", "sender", "body"},
-        {"message parts",
-         "SELECT id, sender, body FROM message_parts WHERE id > ?1 ORDER BY id LIMIT ?2",
-         "UPDATE message_parts SET sender = ?2, body = ?3 WHERE id = ?1", part_sender_column,
-         part_body_column},
-    };
     const std::uint32_t current = keys_->current_key_id();
     std::int64_t resealed = 0;
-    log_event(*opts_.logger, spdlog::level::info, "re-sealing messages under the current key",
+    log_event(*opts_.logger, spdlog::level::info, "re-sealing rows under the current key",
               {{"key_id", current}});
-    for (const sealed_table& table : tables) {
+    for (const sealed_table& table : all_sealed_tables(opts_.sealed)) {
         if (!reseal_table(table, resealed)) {
             return;
         }
@@ -700,10 +673,45 @@ void sqlite_store::reseal_loop() {
               {{"key_id", current}, {"resealed", resealed}});
 }
 
+// Re-seals one row's sealed values under the current key; false when all already were.
+bool sqlite_store::reseal_row(const sealed_table& table, statement& rows, statement& update) {
+    const std::uint32_t current = keys_->current_key_id();
+    const std::int64_t id = rows.column_int(0);
+    bool stale = false;
+    update.bind(1, id);
+    for (std::size_t i = 0; i < table.columns.size(); ++i) {
+        const int col = static_cast<int>(i) + 1;
+        const int param = static_cast<int>(i) + 2;
+        if (rows.column_is_null(col)) {
+            update.bind_null(param);
+            continue;
+        }
+        std::string envelope = rows.column_blob(col);
+        if (envelope.empty() || keyring::key_id_of_envelope(envelope) == current) {
+            update.bind_blob(param, envelope);
+            continue;
+        }
+        auto plain = keys_->open(envelope, id, table.columns[i].second);
+        if (!plain) {
+            throw std::runtime_error(table.table + " row " + std::to_string(id) +
+                                     " cannot be opened to re-seal it");
+        }
+        update.bind_blob(param, keys_->seal(*plain, id, table.columns[i].second));
+        stale = true;
+    }
+    if (stale) {
+        update.run();
+    } else {
+        update.reset();
+    }
+    return stale;
+}
+
 bool sqlite_store::reseal_table(const sealed_table& table, std::int64_t& resealed) {
     // One pass over the table by id, a few hundred rows a job, so appends keep flowing.
     // Rows written meanwhile are sealed under the current key already.
-    const std::uint32_t current = keys_->current_key_id();
+    const std::string select_sql = reseal_select_sql(table);
+    const std::string update_sql = reseal_update_sql(table);
     std::int64_t cursor = 0;
     constexpr std::int64_t rows_per_job = 256;
     for (;;) {
@@ -715,35 +723,18 @@ bool sqlite_store::reseal_table(const sealed_table& table, std::int64_t& reseale
         }
         std::int64_t seen = 0;
         auto ec = write_sync([&](connection& db) {
-            statement rows(db, table.select_sql);
-            statement update(db, table.update_sql);
+            statement rows(db, select_sql);
+            statement update(db, update_sql);
             rows.bind(1, cursor).bind(2, rows_per_job);
             while (rows.step()) {
                 ++seen;
                 cursor = rows.column_int(0);
-                auto sender = rows.column_blob(1);
-                auto body = rows.column_blob(2);
-                if (keyring::key_id_of_envelope(sender) == current &&
-                    keyring::key_id_of_envelope(body) == current) {
-                    continue;
-                }
-                auto from = keys_->open(sender, cursor, table.sender_column);
-                auto text = keys_->open(body, cursor, table.body_column);
-                if (!from || !text) {
-                    throw std::runtime_error(std::string(table.what) + " row " +
-                                             std::to_string(cursor) +
-                                             " cannot be opened to re-seal it");
-                }
-                update.bind(1, cursor)
-                    .bind_blob(2, keys_->seal(*from, cursor, table.sender_column))
-                    .bind_blob(3, keys_->seal(*text, cursor, table.body_column));
-                update.run();
-                ++resealed;
+                resealed += reseal_row(table, rows, update) ? 1 : 0;
             }
         });
         if (ec) {
             log_event(*opts_.logger, spdlog::level::err, "re-sealing stopped",
-                      {{"table", table.what}, {"at_id", cursor}, {"resealed", resealed}});
+                      {{"table", table.table}, {"at_id", cursor}, {"resealed", resealed}});
             return false;
         }
         if (seen < rows_per_job) {
@@ -788,7 +779,7 @@ std::shared_ptr<store> store::open(const store_config& cfg, options opts) {
     std::unique_ptr<detail::keyring> keys = [&] {
         auto db = detail::sqlite_store::open_connection(cfg, false);
         detail::apply_migrations(*db, detail::all_migrations(opts.migrations));
-        return detail::load_keys(cfg, *db);
+        return detail::load_keys(cfg, *db, detail::all_sealed_tables(opts.sealed));
     }();
     return std::make_shared<detail::sqlite_store>(cfg, std::move(opts), std::move(keys));
 }
@@ -800,7 +791,8 @@ std::uint32_t store::add_key(const store_config& cfg) {
     return id;
 }
 
-std::vector<store::key_usage> store::key_status(const store_config& cfg) {
+std::vector<store::key_usage> store::key_status(const store_config& cfg,
+                                                const std::vector<sealed_table>& sealed) {
     std::vector<key_usage> out;
     if (auto keys = detail::read_key_file(cfg.key_file)) {
         for (std::size_t i = 0; i < keys->size(); ++i) {
@@ -813,18 +805,12 @@ std::vector<store::key_usage> store::key_status(const store_config& cfg) {
     }
     detail::connection db(cfg.path, true);
     db.exec("PRAGMA busy_timeout = 5000");
-    // The key id is bytes 2-5 of each envelope (after the version byte). A store not migrated
-    // yet has no parts table.
-    const bool has_parts = db.query_int(
-                                 "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE "
-                                 "type = 'table' AND name = 'message_parts')")
-                               .value_or(0) != 0;
-    detail::statement s(
-        db, has_parts ? "SELECT key, COUNT(*) FROM (SELECT substr(sender, 2, 4) AS key FROM "
-                        "messages UNION ALL SELECT substr(sender, 2, 4) FROM message_parts) "
-                        "GROUP BY key"
-                      : "SELECT substr(sender, 2, 4), COUNT(*) FROM messages "
-                        "GROUP BY substr(sender, 2, 4)");
+    // Tables not migrated yet are left out.
+    const std::string sql = detail::key_count_sql(db, detail::all_sealed_tables(sealed));
+    if (sql.empty()) {
+        return out;
+    }
+    detail::statement s(db, sql);
     while (s.step()) {
         auto raw = s.column_blob(0);
         if (raw.size() != 4) {
@@ -840,7 +826,7 @@ std::vector<store::key_usage> store::key_status(const store_config& cfg) {
             out.push_back({id, false, false, 0});
             it = std::prev(out.end());
         }
-        it->rows = s.column_int(1);
+        it->rows += s.column_int(1);
     }
     return out;
 }

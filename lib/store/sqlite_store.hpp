@@ -72,9 +72,10 @@ class sqlite_store final : public store {
     void writer_loop();
     /// Re-seals rows sealed under an older key with the current one, in the background.
     void reseal_loop();
-    struct sealed_table;
     /// One pass of `reseal_loop` over one table; false when a job failed or the store closed.
     bool reseal_table(const sealed_table& table, std::int64_t& resealed);
+    /// Re-seals the row `rows` is on through `update`; true when it had stale values.
+    bool reseal_row(const sealed_table& table, statement& rows, statement& update);
     void run_batch(std::vector<item>& batch);
     void enqueue_append(message m, std::optional<boost::asio::any_io_executor> where,
                         append_handler done);

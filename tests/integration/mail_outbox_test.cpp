@@ -3,6 +3,7 @@
 // with its account; the file transport's .eml judged by Python's email package.
 
 #include <deque>
+#include <fstream>
 #include <mutex>
 
 #include <boost/json/parse.hpp>
@@ -313,6 +314,45 @@ TEST_F(outbox_fixture, a_row_that_cannot_be_opened_goes_dead_instead_of_blocking
     ASSERT_TRUE(wait_for([&] { return state_of(*st, ok).status == "sent"; }));
     ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "dead"; }));
     EXPECT_NE(state_of(*st, id).last_error.find("do not open"), std::string::npos);
+    EXPECT_EQ(attempts(), 1u);
+}
+
+// The outbox's sealed rows count with the store's keys: checked at start, listed by
+// `keys status`, re-sealed after a rotation.
+TEST_F(outbox_fixture, sealed_mail_rows_are_under_the_store_key_handling) {
+    auto m = scripted_mailer();
+    std::int64_t id = enqueue_sync(*st, *m, test_mail("a@example.com"));
+    const std::vector<vrnum::sealed_table> sealed{sealed_columns()};
+    auto before = vrnum::store::key_status(cfg, sealed);
+    ASSERT_EQ(before.size(), 1u);
+    EXPECT_EQ(before[0].rows, 1) << "the mail row, with no message in the store";
+    const std::uint32_t old_key = before[0].key_id;
+    m.reset();
+    st->close();
+    st.reset();
+
+    // No key file, sealed mail present: refuse rather than make a new key.
+    auto key = file_bytes(cfg.key_file);
+    std::filesystem::remove(cfg.key_file);
+    EXPECT_THROW(open_mail_store(cfg), std::runtime_error);
+    std::ofstream(cfg.key_file, std::ios::binary) << key;
+    std::filesystem::permissions(
+        cfg.key_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+    // A rotation re-seals the row in the background; the mail still goes.
+    vrnum::store::add_key(cfg);
+    st = open_mail_store(cfg);
+    std::int64_t left = -1;
+    ASSERT_TRUE(wait_for([&] {
+        left = 0;
+        for (const auto& k : vrnum::store::key_status(cfg, sealed)) {
+            left += k.key_id == old_key ? k.rows : 0;
+        }
+        return left == 0;
+    }));
+    auto again = scripted_mailer();
+    again->start();
+    ASSERT_TRUE(wait_for([&] { return state_of(*st, id).status == "sent"; }));
     EXPECT_EQ(attempts(), 1u);
 }
 

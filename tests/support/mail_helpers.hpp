@@ -16,8 +16,9 @@ namespace vrnum::test {
 
 /// A store under `c` with the mail component's migrations.
 inline std::shared_ptr<vrnum::store> open_mail_store(const vrnum::store_config& c) {
-    return vrnum::store::open(c,
-                              {.logger = quiet_logger(), .migrations = vrnumd::mail::migrations()});
+    return vrnum::store::open(c, {.logger = quiet_logger(),
+                                  .migrations = vrnumd::mail::migrations(),
+                                  .sealed = {vrnumd::mail::sealed_columns()}});
 }
 
 /// Worker timings for tests: quick polls and retries.
