@@ -138,7 +138,8 @@ int run_purge(const daemon_config& cfg, std::ostream& out) {
     auto mailer = mail::make_mailer(cfg, *st, log, mail::link_base_url(cfg.lib));
     std::size_t mails = mailer->purge_finished();
     out << "purged " << mails << " sent or dead mail" << (mails == 1 ? "" : "s")
-        << " finished more than 30 days ago" << std::endl;
+        << " finished more than " << mail::mailer_options{}.keep_finished.count() / 24
+        << " days ago" << std::endl;
     return 0;
 }
 

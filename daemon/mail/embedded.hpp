@@ -9,8 +9,8 @@ namespace vrnumd::mail {
 
 /// One embedded file: its name relative to its folder, and its bytes (static storage).
 struct embedded_file {
-    std::string_view name;
-    std::string_view bytes;
+    std::string_view name;   ///< e.g. `confirm_email.txt`
+    std::string_view bytes;  ///< the file's content
 };
 
 /// The mail templates of daemon/mail/templates.

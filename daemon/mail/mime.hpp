@@ -45,13 +45,13 @@ std::string rfc5322_date(vrnum::unix_ms t);
 
 /// What one mail says and to whom.
 struct mime_message {
-    mailbox from;
-    mailbox to;
-    std::string subject;     ///< UTF-8, one line
-    std::string text;        ///< the text/plain part, UTF-8
-    std::string html;        ///< the text/html part, UTF-8
-    std::string message_id;  ///< `<id@domain>`, angle brackets included
-    vrnum::unix_ms date = 0;
+    mailbox from;             ///< `mail.from`
+    mailbox to;               ///< the recipient
+    std::string subject;      ///< UTF-8, one line
+    std::string text;         ///< the text/plain part, UTF-8
+    std::string html;         ///< the text/html part, UTF-8
+    std::string message_id;   ///< `<id@domain>`, angle brackets included
+    vrnum::unix_ms date = 0;  ///< the Date header
 };
 
 /// The whole message, headers and body, with CRLF line ends.

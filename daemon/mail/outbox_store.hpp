@@ -25,9 +25,9 @@ vrnum::sealed_table sealed_columns();
 
 /// A new row.
 struct new_mail {
-    std::string to;             ///< the recipient's address
-    std::string template_name;  ///< for the log and the operator (never the content)
-    rendered_mail content;
+    std::string to;                          ///< the recipient's address
+    std::string template_name;               ///< for the log and the operator (never the content)
+    rendered_mail content;                   ///< sealed in the row until it is sent
     std::optional<std::int64_t> account_id;  ///< the account it is erased with
 };
 
@@ -35,19 +35,19 @@ struct new_mail {
 struct queued_mail {
     std::int64_t id = 0;
     std::string token;  ///< 32 random hex digits: the Message-ID's left part, the file's name
-    std::string template_name;
-    std::string to;
-    rendered_mail content;
-    int attempts = 0;         ///< attempts started before this one
-    vrnum::unix_ms due = 0;   ///< `next_attempt_at` as read (the claim compares it)
-    bool unreadable = false;  ///< the sealed columns do not open (a missing key)
+    std::string template_name;  ///< for the log
+    std::string to;             ///< the recipient, opened
+    rendered_mail content;      ///< opened
+    int attempts = 0;           ///< attempts started before this one
+    vrnum::unix_ms due = 0;     ///< `next_attempt_at` as read (the claim compares it)
+    bool unreadable = false;    ///< the sealed columns do not open (a missing key)
 };
 
 /// How many rows are in each state.
 struct outbox_counts {
-    std::int64_t queued = 0;
-    std::int64_t sent = 0;
-    std::int64_t dead = 0;
+    std::int64_t queued = 0;  ///< waiting or being sent
+    std::int64_t sent = 0;    ///< sent (kept 30 days without content)
+    std::int64_t dead = 0;    ///< given up (kept 30 days with their reason)
 };
 
 /// Inserts a queued row due at `now`; returns its id.
@@ -62,9 +62,9 @@ bool claim_mail(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms due,
 /// The attempt a worker holds on a row: what `claim_mail` made of it. Its results apply only
 /// while the row is still that attempt's (not erased, not re-queued, not taken by another).
 struct mail_claim {
-    std::int64_t id = 0;
-    std::string token;
-    int attempts = 0;  ///< the row's attempt count after the claim
+    std::int64_t id = 0;  ///< the row
+    std::string token;    ///< the row's token, as read before the claim
+    int attempts = 0;     ///< the row's attempt count after the claim
 };
 /// Marks the claimed row sent at `now` and drops its content; false when it is no longer
 /// the claim's (erased meanwhile).
@@ -84,13 +84,13 @@ outbox_counts count_mail(vrnum::read_txn& txn);
 
 /// A row's state as the operator and the tests see it (no content, no address).
 struct mail_status {
-    std::int64_t id = 0;
-    std::string token;
-    std::string template_name;
-    std::string status;  ///< queued | sent | dead
-    int attempts = 0;
-    std::string last_error;
-    bool has_content = false;
+    std::int64_t id = 0;        ///< the row
+    std::string token;          ///< the row's token (the file transport's file name)
+    std::string template_name;  ///< which mail
+    std::string status;         ///< queued | sent | dead
+    int attempts = 0;           ///< attempts started
+    std::string last_error;     ///< the last failure, addresses redacted; empty when none
+    bool has_content = false;   ///< the sealed content is still in the row
 };
 /// Row `id`'s state, or nullopt.
 std::optional<mail_status> mail_state(vrnum::read_txn& txn, std::int64_t id);

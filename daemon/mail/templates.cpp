@@ -53,20 +53,24 @@ void collect_needs(std::string_view text, const std::string& file, std::set<std:
     }
 }
 
-void check_syntax(const std::string& text, const std::string& file) {
-    mustache m(text);
-    if (!m.is_valid()) {
-        throw std::runtime_error(file + ": " + m.error_message());
-    }
-}
+}  // namespace
 
-std::string render_text(const std::string& text, const data& values, bool html) {
-    mustache m(text);
-    if (!html) {
-        m.set_custom_escape([](const std::string& s) { return s; });
+// Each part parsed once; text parts and the subject leave values as they are.
+struct template_set::parsed {
+    std::vector<mustache> parts;
+
+    void add(const std::string& text, const std::string& file, bool html) {
+        mustache& m = parts.emplace_back(text);
+        if (!m.is_valid()) {
+            throw std::runtime_error(file + ": " + m.error_message());
+        }
+        if (!html) {
+            m.set_custom_escape([](const std::string& v) { return v; });
+        }
     }
-    return m.render(values);
-}
+};
+
+namespace {
 
 data to_data(const boost::json::value& v, std::string_view key) {
     switch (v.kind()) {
@@ -101,18 +105,16 @@ const std::string& file_text(const std::map<std::string, std::string, std::less<
 
 }  // namespace
 
-template_set::template_set(const std::map<std::string, std::string, std::less<>>& files) {
-    layout_text_ = file_text(files, "layout.txt");
-    layout_html_ = file_text(files, "layout.html");
-    check_syntax(layout_text_, "layout.txt");
-    check_syntax(layout_html_, "layout.html");
+template_set::template_set(const std::map<std::string, std::string, std::less<>>& files)
+    : layouts_(std::make_shared<parsed>()) {
+    layouts_->add(file_text(files, "layout.txt"), "layout.txt", false);
+    layouts_->add(file_text(files, "layout.html"), "layout.html", true);
     for (const auto& [file, text] : files) {
         std::string_view f = file;
         if (!f.ends_with(".txt") || f == "layout.txt") {
             continue;
         }
         std::string name(f.substr(0, f.size() - 4));
-        one t;
         constexpr std::string_view prefix = "Subject: ";
         std::size_t end = text.find("\n\n");
         if (!text.starts_with(prefix) || end == std::string::npos) {
@@ -120,15 +122,18 @@ template_set::template_set(const std::map<std::string, std::string, std::less<>>
                                      ": expected a first line 'Subject: ...', then a "
                                      "blank line, then the text");
         }
-        t.subject = text.substr(prefix.size(), end - prefix.size());
-        t.text = text.substr(end + 2);
-        t.html = file_text(files, name + ".html");
+        const std::string subject = text.substr(prefix.size(), end - prefix.size());
+        const std::string body = text.substr(end + 2);
+        const std::string html_file = name + ".html";
+        const std::string& html = file_text(files, html_file);
+        one t{std::make_shared<parsed>(), {}};
+        t.parts->add(subject, file, false);
+        t.parts->add(body, file, false);
+        t.parts->add(html, html_file, true);
         std::set<std::string> needs;
-        for (auto [part, what] : {std::pair{&t.subject, file}, std::pair{&t.text, file},
-                                  std::pair{&t.html, name + ".html"}}) {
-            check_syntax(*part, what);
-            collect_needs(*part, what, needs);
-        }
+        collect_needs(subject, file, needs);
+        collect_needs(body, file, needs);
+        collect_needs(html, html_file, needs);
         t.needs.assign(needs.begin(), needs.end());
         templates_.emplace(std::move(name), std::move(t));
     }
@@ -173,17 +178,20 @@ rendered_mail template_set::render(std::string_view name, const boost::json::obj
             throw std::invalid_argument("mail template " + std::string(name) + " needs " + need);
         }
     }
+    std::lock_guard lock(render_mutex_);
+    auto& parts = t.parts->parts;
+    auto& layouts = layouts_->parts;
     rendered_mail out;
-    out.subject = one_line(render_text(t.subject, values, false));
+    out.subject = one_line(parts[0].render(values));
     values.set("subject", out.subject);
-    std::string text = render_text(t.text, values, false);
+    std::string text = parts[1].render(values);
     while (!text.empty() && text.back() == '\n') {
         text.pop_back();  // the layout puts the blank line before the signature
     }
     values.set("content", text);
-    out.text = render_text(layout_text_, values, false);
-    values.set("content", render_text(t.html, values, true));
-    out.html = render_text(layout_html_, values, true);
+    out.text = layouts[0].render(values);
+    values.set("content", parts[2].render(values));
+    out.html = layouts[1].render(values);
     return out;
 }
 

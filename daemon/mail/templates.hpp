@@ -3,9 +3,11 @@
 /// The transactional mail templates: Mustache (kainjow/mustache), one folder
 /// (daemon/mail/templates), each mail a `NAME.txt` (its first line `Subject: ...`, a blank
 /// line, then the text) and a `NAME.html` (the HTML body), both wrapped in `layout.txt` /
-/// `layout.html`. Built once, then read-only: safe to share between threads.
+/// `layout.html`. Parsed once; `render` may be called from any thread (renders take turns).
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,17 +19,17 @@ namespace vrnumd::mail {
 /// A mail rendered and ready to send.
 struct rendered_mail {
     std::string subject;  ///< one line
-    std::string text;
-    std::string html;
+    std::string text;     ///< the text/plain part
+    std::string html;     ///< the text/html part
 };
 
 /// What every template may use besides its own parameters: `site_name`, `base_url`
 /// (`server.public_base_url`, without a trailing slash), `support_email`, `privacy_email`.
 struct site_values {
-    std::string site_name;
-    std::string base_url;
-    std::string support_email;
-    std::string privacy_email;
+    std::string site_name;      ///< `site.name`
+    std::string base_url;       ///< links' base, no trailing slash
+    std::string support_email;  ///< `site.contacts.support`
+    std::string privacy_email;  ///< `site.contacts.privacy`
 };
 
 /// The parsed templates.
@@ -52,15 +54,15 @@ class template_set {
     std::vector<std::string> parameters(std::string_view name) const;
 
   private:
+    struct parsed;  // kainjow/mustache objects, kept out of this header
     struct one {
-        std::string subject;
-        std::string text;
-        std::string html;
+        std::shared_ptr<parsed> parts;  // subject, text, HTML
         std::vector<std::string> needs;
     };
     std::map<std::string, one, std::less<>> templates_;
-    std::string layout_text_;
-    std::string layout_html_;
+    std::shared_ptr<parsed> layouts_;  // text, HTML
+    // kainjow's render is not const: one render at a time.
+    mutable std::mutex render_mutex_;
 };
 
 }  // namespace vrnumd::mail

@@ -17,11 +17,11 @@ namespace vrnumd::mail {
 
 /// One mail as a transport sends it.
 struct outgoing_mail {
-    std::int64_t id = 0;  ///< the outbox row: what logs name instead of the address
-    std::string token;    ///< unique per mail: the Message-ID's left part, the file's name
-    mailbox from;
-    mailbox to;
-    rendered_mail content;
+    std::int64_t id = 0;    ///< the outbox row: what logs name instead of the address
+    std::string token;      ///< unique per mail: the Message-ID's left part, the file's name
+    mailbox from;           ///< `mail.from`
+    mailbox to;             ///< the recipient
+    rendered_mail content;  ///< subject, text and HTML
     vrnum::unix_ms date = 0;
 };
 

@@ -17,18 +17,27 @@ namespace {
 
 using namespace vrnum::test;
 
-std::string config_text(const std::string& endpoint, const std::filesystem::path& ca) {
+// A daemon on an ephemeral port with its store and log under the config's folder.
+std::string server_config(const std::string& public_base_url = "") {
     return R"(server:
   listen: "127.0.0.1:0"
+  public_base_url: ")" +
+           public_base_url + R"("
 store:
   path: "var/vrnum.db"
 log:
   dir: "var/log"
 sources:
   - { id: demo, kind: hmac, secret: "test-secret", header: X-Signature }
-http_client:
+)";
+}
+
+// The same, sending mail through the stand-in SES at `endpoint`, trusting `ca`.
+std::string config_text(const std::string& endpoint, const std::filesystem::path& ca) {
+    return server_config() + R"(http_client:
   ca_file: ")" +
-           ca.string() + R"("
+           ca.string() +
+           R"("
   timeout_seconds: 3
 mail:
   transport: ses
@@ -157,6 +166,28 @@ TEST(mail_daemon, sigterm_during_a_send_records_it_and_the_next_start_does_not_r
         EXPECT_EQ(d.wait(std::chrono::seconds(30)), 0);
     }
     EXPECT_EQ(ses.requests().size(), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(mail_daemon, the_file_transport_warns_when_links_point_off_this_machine) {
+    auto warned = [](const std::string& base_url) {
+        temp_dir dir;
+        auto cfg = dir.write("vrnum.yaml", server_config(base_url));
+        child_process d({vrnumd_path(), "serve", "-c", cfg.string()});
+        EXPECT_FALSE(start_daemon(d).empty()) << d.stderr_text();
+        d.signal(SIGTERM);
+        EXPECT_EQ(d.wait(std::chrono::seconds(30)), 0);
+        std::string logs;
+        for (const auto& e : std::filesystem::directory_iterator(dir.path() / "var/log")) {
+            logs += file_bytes(e.path());
+        }
+        return logs.find("never leaves this machine") != std::string::npos;
+    };
+    EXPECT_TRUE(warned("https://sms.example.com"));
+    EXPECT_FALSE(warned("http://127.0.0.1:8080"));
 }
 
 }  // namespace
