@@ -128,8 +128,11 @@ struct mailer::worker {
     asio::awaitable<void> purge() {
         std::vector<std::string> tokens;
         vrnum::unix_ms before = m.finished_cutoff();
-        co_await write([&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); });
-        m.transport_->erase(tokens);
+        auto ec = co_await write(
+            [&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); });
+        if (!ec) {
+            m.transport_->erase(tokens);  // only once the rows are gone
+        }
     }
 
     asio::awaitable<void> deliver(const queued_mail& q) {
