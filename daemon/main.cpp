@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,11 +27,14 @@
 #include <vrnum/log.hpp>
 #include <vrnum/version.hpp>
 
+#include "accounts/service.hpp"
+#include "cli/account_commands.hpp"
 #include "cli/mail_commands.hpp"
 #include "cli/simulate.hpp"
 #include "cli/store_commands.hpp"
 #include "config/daemon_config.hpp"
 #include "mail/mail_setup.hpp"
+#include "periodic_job.hpp"
 #include "schema.hpp"
 
 namespace {
@@ -40,6 +44,19 @@ namespace net = boost::asio;
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
+
+// The services vrnumd adds to the gateway, with their routes added: what `serve` runs and
+// `routes` lists.
+std::unique_ptr<vrnumd::accounts::service> add_service_routes(vrnum::gateway& gw,
+                                                              const vrnumd::daemon_config& cfg,
+                                                              std::shared_ptr<spdlog::logger> log,
+                                                              prometheus::Registry* registry,
+                                                              net::any_io_executor ex) {
+    auto accounts = std::make_unique<vrnumd::accounts::service>(gw.message_store(), cfg,
+                                                                std::move(log), registry, ex);
+    gw.add_routes(accounts->routes());
+    return accounts;
+}
 
 int serve(const vrnumd::daemon_config& cfg) {
     auto log = vrnum::make_logger(cfg.lib.log, cfg.retention.server_log_days);
@@ -63,12 +80,21 @@ int serve(const vrnumd::daemon_config& cfg) {
                        .sealed = vrnumd::daemon_sealed_tables(),
                        .sms_retention_days = cfg.retention.sms_days,
                        .io_contexts = io_contexts});
+    auto accounts = add_service_routes(gw, cfg, log, registry.get(), ioc.get_executor());
     gw.start();
+    // The links' base may name the port just bound.
+    std::string base_url = vrnumd::mail::link_base_url(cfg.lib, gw.listen_address());
     // Stopped on SIGTERM before the gateway's drain closes the store (and destroyed first).
-    auto mail = vrnumd::mail::make_mailer(cfg, gw.message_store(), log,
-                                          vrnumd::mail::link_base_url(cfg.lib, gw.listen_address()),
-                                          registry);
+    auto mail = vrnumd::mail::make_mailer(cfg, gw.message_store(), log, base_url, registry);
+    accounts->attach(mail.get(), base_url);
     mail->start();
+    vrnumd::periodic_job account_jobs(
+        "accounts", std::chrono::minutes(10),
+        [&] {
+            accounts->erase_due();
+            accounts->purge_expired();
+        },
+        log);
     gw.set_ready(true);
 
     // The workers wait for connections until the drain is over.
@@ -84,6 +110,7 @@ int serve(const vrnumd::daemon_config& cfg) {
 
     net::signal_set signals(ioc, SIGINT, SIGTERM);
     bool stopping = false;
+    std::jthread stopper;
     std::function<void(const boost::system::error_code&, int)> on_signal =
         [&](const boost::system::error_code& ec, int) {
             if (ec) {
@@ -95,12 +122,17 @@ int serve(const vrnumd::daemon_config& cfg) {
             }
             stopping = true;
             signals.async_wait(on_signal);
-            // Mail first: an attempt in flight records its result while the store is open.
-            mail->async_stop([&] {
-                net::post(ioc, [&] {
-                    gw.async_shutdown([&] {
-                        signals.cancel();
-                        stop_all();
+            // Off the I/O thread: the jobs end their run (an erasure waits for its notice to
+            // leave), then mail, whose attempt in flight records its result while the store
+            // is open, then the gateway's drain.
+            stopper = std::jthread([&] {
+                account_jobs.stop();
+                mail->async_stop([&] {
+                    net::post(ioc, [&] {
+                        gw.async_shutdown([&] {
+                            signals.cancel();
+                            stop_all();
+                        });
                     });
                 });
             });
@@ -141,6 +173,22 @@ int serve(const vrnumd::daemon_config& cfg) {
         std::rethrow_exception(failure);
     }
     log->flush();
+    return exit_ok;
+}
+
+// `vrnumd routes`: every METHOD and path template the daemon serves, one a line.
+int print_routes(const vrnumd::daemon_config& cfg) {
+    net::io_context ioc;
+    auto log = vrnum::make_stderr_logger(cfg.lib.log.level);
+    vrnum::gateway gw(ioc, cfg.lib,
+                      {.logger = log,
+                       .migrations = vrnumd::daemon_migrations(),
+                       .sealed = vrnumd::daemon_sealed_tables()});
+    auto services = add_service_routes(gw, cfg, log, nullptr, ioc.get_executor());
+    for (const auto& [method, pattern] : gw.routes()) {
+        std::cout << method << " " << pattern << "\n";
+    }
+    std::cout.flush();
     return exit_ok;
 }
 
@@ -192,6 +240,8 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd =
         command(app, "check-config", "validate the configuration file", config_path);
     CLI::App* version_cmd = command(app, "version", "print versions", config_path);
+    CLI::App* routes_cmd =
+        command(app, "routes", "list the HTTP routes served (method and path)", config_path);
     CLI::App* migrate_cmd = command(app, "migrate", "apply schema migrations", config_path);
     CLI::App* purge_cmd = command(app, "purge", "run every retention job once, now", config_path);
     CLI::App* messages_cmd = app.add_subcommand("messages", "stored messages");
@@ -232,6 +282,30 @@ int main(int argc, char** argv) {
     mail_test_cmd->add_option("--to", mail_to, "the address to send it to")->required();
     CLI::App* mail_status_cmd =
         command(*mail_cmd, "status", "queued, sent and dead mails, and why", config_path);
+    CLI::App* accounts_cmd =
+        app.add_subcommand("accounts", "the operator's side of privacy requests");
+    accounts_cmd->require_subcommand(1);
+    std::string account_email;
+    CLI::App* find_cmd =
+        command(*accounts_cmd, "find", "whether an account has this address", config_path);
+    find_cmd->add_option("EMAIL", account_email, "the address")->required();
+    CLI::App* export_cmd =
+        command(*accounts_cmd, "export", "everything held about the account, as JSON", config_path);
+    export_cmd->add_option("EMAIL", account_email, "the address")->required();
+    std::string export_out;
+    export_cmd->add_option("--out", export_out, "write to this file (mode 0600), not stdout");
+    CLI::App* delete_cmd = command(
+        *accounts_cmd, "delete",
+        "schedule the account's erasure after retention.account_deletion_days", config_path);
+    delete_cmd->add_option("EMAIL", account_email, "the address")->required();
+    bool delete_now = false;
+    delete_cmd->add_flag("--now", delete_now, "erase at once (e.g. a minor's account)");
+    CLI::App* notify_cmd =
+        command(app, "notify-all", "queue a transactional notice to every account", config_path);
+    std::string notify_template;
+    notify_cmd->add_option("--template", notify_template, "a mail template's name")->required();
+    std::vector<std::string> notify_params;
+    notify_cmd->add_option("--param", notify_params, "a template value, KEY=VALUE (repeatable)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -254,6 +328,9 @@ int main(int argc, char** argv) {
         if (serve_cmd->parsed()) {
             return serve(cfg);
         }
+        if (routes_cmd->parsed()) {
+            return print_routes(cfg);
+        }
         if (migrate_cmd->parsed()) {
             return vrnumd::run_migrate(cfg, std::cout);
         }
@@ -274,6 +351,27 @@ int main(int argc, char** argv) {
         }
         if (mail_status_cmd->parsed()) {
             return vrnumd::run_mail_status(cfg, std::cout);
+        }
+        if (find_cmd->parsed()) {
+            return vrnumd::run_accounts_find(cfg, account_email, std::cout);
+        }
+        if (export_cmd->parsed()) {
+            return vrnumd::run_accounts_export(cfg, account_email, export_out, std::cout);
+        }
+        if (delete_cmd->parsed()) {
+            return vrnumd::run_accounts_delete(cfg, account_email, delete_now, std::cout);
+        }
+        if (notify_cmd->parsed()) {
+            std::map<std::string, std::string> params;
+            for (const auto& p : notify_params) {
+                auto eq = p.find('=');
+                if (eq == std::string::npos || eq == 0) {
+                    std::cerr << "vrnumd: --param: expected KEY=VALUE, got " << p << std::endl;
+                    return exit_usage;
+                }
+                params[p.substr(0, eq)] = p.substr(eq + 1);
+            }
+            return vrnumd::run_notify_all(cfg, notify_template, params, std::cout, std::cerr);
         }
         if (list_cmd->parsed()) {
             return vrnumd::run_messages_list(cfg, list_opts, std::cout, std::cerr);

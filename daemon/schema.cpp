@@ -1,5 +1,6 @@
 #include "schema.hpp"
 
+#include "accounts/account_store.hpp"
 #include "mail/outbox_store.hpp"
 
 namespace vrnumd {
@@ -9,11 +10,14 @@ std::vector<vrnum::migration> daemon_migrations() {
     for (auto& m : mail::migrations()) {
         all.push_back(std::move(m));
     }
+    for (auto& m : accounts::migrations()) {
+        all.push_back(std::move(m));
+    }
     return all;
 }
 
 std::vector<vrnum::sealed_table> daemon_sealed_tables() {
-    return {mail::sealed_columns()};
+    return {mail::sealed_columns(), accounts::sealed_columns()};
 }
 
 }  // namespace vrnumd

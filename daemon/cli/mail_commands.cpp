@@ -1,6 +1,5 @@
 #include "cli/mail_commands.hpp"
 
-#include <future>
 #include <ostream>
 
 #include <spdlog/logger.h>
@@ -11,26 +10,9 @@
 #include "cli/store_commands.hpp"
 #include "mail/mail_setup.hpp"
 #include "mail/outbox_store.hpp"
+#include "store_sync.hpp"
 
 namespace vrnumd {
-namespace {
-
-void wait(std::future<boost::system::error_code> f, const char* what) {
-    if (auto ec = f.get()) {
-        throw std::runtime_error(std::string(what) + ": " + ec.message());
-    }
-}
-
-// Runs `fn` through `start` (the store's write or read) and waits for it.
-template <class Fn, class Start>
-void run_job(Fn fn, Start start, const char* what) {
-    auto done = std::make_shared<std::promise<boost::system::error_code>>();
-    auto f = done->get_future();
-    start(std::move(fn), [done](boost::system::error_code ec) { done->set_value(ec); });
-    wait(std::move(f), what);
-}
-
-}  // namespace
 
 int run_mail_test(const daemon_config& cfg, const std::string& to, std::ostream& out,
                   std::ostream& err) {
@@ -42,12 +24,10 @@ int run_mail_test(const daemon_config& cfg, const std::string& to, std::ostream&
     auto st = open_command_store(cfg, log);
     auto m = mail::make_mailer(cfg, *st, log, mail::link_base_url(cfg.lib));
     std::int64_t id = 0;
-    run_job(
+    write_sync(
+        *st,
         [&](vrnum::write_txn& txn) {
             id = m->enqueue(txn, {to, "test_message", {}, std::nullopt});
-        },
-        [&](vrnum::store::write_fn fn, vrnum::store::write_handler h) {
-            st->write(std::move(fn), std::move(h));
         },
         "cannot queue the mail");
     out << "queued mail " << id << " (transport " << m->transport_name()
@@ -60,7 +40,8 @@ int run_mail_status(const daemon_config& cfg, std::ostream& out) {
     auto st = open_command_store(cfg, log);
     mail::outbox_counts counts;
     std::vector<mail::mail_status> dead;
-    run_job(
+    read_sync(
+        *st,
         [&](vrnum::read_txn& txn) {
             counts = mail::count_mail(txn);
             txn.query("SELECT id FROM mail_outbox WHERE status = 'dead' ORDER BY id DESC LIMIT 20",
@@ -69,9 +50,6 @@ int run_mail_status(const daemon_config& cfg, std::ostream& out) {
                               dead.push_back(std::move(*s));
                           }
                       });
-        },
-        [&](vrnum::store::read_fn fn, vrnum::store::read_handler h) {
-            st->read(std::move(fn), std::move(h));
         },
         "cannot read the outbox");
     out << "queued " << counts.queued << ", sent " << counts.sent << ", dead " << counts.dead

@@ -12,26 +12,16 @@
 #include <vrnum/store.hpp>
 #include <vrnum/time.hpp>
 
+#include "cli/account_commands.hpp"
 #include "mail/mail_setup.hpp"
 #include "schema.hpp"
 
 namespace vrnumd {
-namespace {
 
-// Audit and command logs go to the same JSON-lines files as the server's.
 std::shared_ptr<spdlog::logger> command_logger(const daemon_config& cfg) {
     return vrnum::make_logger(cfg.lib.log, cfg.retention.server_log_days);
 }
 
-std::string one_line(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
-    }
-    return out;
-}
-
-// One audit line: what an operator did, by whom, never the content it touched.
 void audit(spdlog::logger& log, std::string_view what, boost::json::object fields) {
     fields["ts"] = vrnum::format_rfc3339(vrnum::now_unix_ms());
     fields["level"] = "info";
@@ -39,6 +29,16 @@ void audit(spdlog::logger& log, std::string_view what, boost::json::object field
     fields["user"] = std::getenv("USER") ? std::getenv("USER") : "";
     log.info("{}", boost::json::serialize(fields));
     log.flush();
+}
+
+namespace {
+
+std::string one_line(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
+    }
+    return out;
 }
 
 void print_json(std::ostream& out, const vrnum::stored_message& m) {
@@ -127,19 +127,29 @@ int run_messages_list(const daemon_config& cfg, const list_options& opts, std::o
 }
 
 int run_purge(const daemon_config& cfg, std::ostream& out) {
-    auto log = command_logger(cfg);  // also deletes log files past server_log_days
-    auto st = open_command_store(cfg, log);
+    account_context ctx(cfg);  // its logger also deletes log files past server_log_days
     auto cutoff =
         vrnum::now_unix_ms() - static_cast<vrnum::unix_ms>(cfg.retention.sms_days) * 86'400'000;
-    std::size_t n = st->purge_before(cutoff);
+    std::size_t n = ctx.store->purge_before(cutoff);
     out << "purged " << n << " message" << (n == 1 ? "" : "s") << " older than "
         << cfg.retention.sms_days << " day" << (cfg.retention.sms_days == 1 ? "" : "s")
         << std::endl;
-    auto mailer = mail::make_mailer(cfg, *st, log, mail::link_base_url(cfg.lib));
-    std::size_t mails = mailer->purge_finished();
+    std::size_t mails = ctx.mailer->purge_finished();
     out << "purged " << mails << " sent or dead mail" << (mails == 1 ? "" : "s")
         << " finished more than " << mail::mailer_options{}.keep_finished.count() / 24
         << " days ago" << std::endl;
+    std::size_t erased = ctx.service->erase_due();
+    out << "erased " << erased << " account" << (erased == 1 ? "" : "s") << " whose deletion was "
+        << "asked " << cfg.retention.account_deletion_days << " day"
+        << (cfg.retention.account_deletion_days == 1 ? "" : "s") << " ago or more" << std::endl;
+    std::size_t expired = ctx.service->purge_expired();
+    out << "purged " << expired << " expired session" << (expired == 1 ? "" : "s")
+        << " and link token" << (expired == 1 ? "" : "s") << std::endl;
+    if (n > 0 && !ctx.store->checkpoint()) {
+        out << "note: another process holds the write-ahead log; purged rows leave it at its "
+               "next checkpoint"
+            << std::endl;
+    }
     return 0;
 }
 

@@ -6,6 +6,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
 
 #include <vrnum/store.hpp>
 
@@ -24,6 +27,11 @@ struct list_options {
     std::optional<std::string> since;  ///< RFC 3339
     bool json = false;
 };
+
+/// The logger of a one-off command: the same JSON-lines files as the server's.
+std::shared_ptr<spdlog::logger> command_logger(const daemon_config& cfg);
+/// One audit line: what an operator did, by whom, never the content it touched.
+void audit(spdlog::logger& log, std::string_view what, boost::json::object fields);
 
 /// The store for a one-off command, with every migration applied and no background re-seal.
 std::shared_ptr<vrnum::store> open_command_store(const daemon_config& cfg,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <future>
 #include <random>
 #include <stdexcept>
 
@@ -22,6 +21,7 @@
 
 #include "log/json_log.hpp"
 #include "mail/outbox_store.hpp"
+#include "store_sync.hpp"
 
 namespace vrnumd::mail {
 namespace {
@@ -257,13 +257,9 @@ vrnum::unix_ms mailer::finished_cutoff() const {
 std::size_t mailer::purge_finished() {
     std::vector<std::string> tokens;
     vrnum::unix_ms before = finished_cutoff();
-    std::promise<boost::system::error_code> done;
-    auto f = done.get_future();
-    store_.write([&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); },
-                 [&](boost::system::error_code ec) { done.set_value(ec); });
-    if (auto ec = f.get()) {
-        throw std::runtime_error("cannot purge the mail outbox: " + ec.message());
-    }
+    write_sync(
+        store_, [&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); },
+        "cannot purge the mail outbox");
     transport_->erase(tokens);
     return tokens.size();
 }

@@ -207,4 +207,26 @@ std::optional<mail_status> mail_state(vrnum::read_txn& txn, std::int64_t id) {
     return out;
 }
 
+std::vector<account_mail_row> account_mail(vrnum::read_txn& txn, std::int64_t account_id) {
+    std::vector<account_mail_row> rows;
+    txn.query(
+        "SELECT id, template, status, recipient, created_at, finished_at FROM mail_outbox "
+        "WHERE account_id = ?1 ORDER BY id",
+        {account_id}, [&](const vrnum::sql_row& r) {
+            account_mail_row m;
+            m.id = r.get_int(0);
+            m.template_name = r.get_text(1);
+            m.status = r.get_text(2);
+            if (auto to = txn.open(r.get_blob(3), m.id, recipient_column)) {
+                m.recipient = std::move(*to);
+            }
+            m.created_at = r.get_int(4);
+            if (!r.is_null(5)) {
+                m.finished_at = r.get_int(5);
+            }
+            rows.push_back(std::move(m));
+        });
+    return rows;
+}
+
 }  // namespace vrnumd::mail

@@ -95,4 +95,16 @@ struct mail_status {
 /// Row `id`'s state, or nullopt.
 std::optional<mail_status> mail_state(vrnum::read_txn& txn, std::int64_t id);
 
+/// One of an account's mails, as its export shows it (the recipient opened, no content).
+struct account_mail_row {
+    std::int64_t id = 0;
+    std::string template_name;
+    std::string status;
+    std::string recipient;  ///< empty when it does not open
+    vrnum::unix_ms created_at = 0;
+    std::optional<vrnum::unix_ms> finished_at;
+};
+/// The account's mail rows, oldest first.
+std::vector<account_mail_row> account_mail(vrnum::read_txn& txn, std::int64_t account_id);
+
 }  // namespace vrnumd::mail

@@ -197,6 +197,12 @@ class store {
     virtual std::string pragma(std::string_view name) = 0;
     /// Messages queued and not yet committed.
     virtual std::size_t queue_depth() const = 0;
+    /// Copies the write-ahead log into the database file and truncates it to zero bytes, on
+    /// the writer between two batches, so that page images of deleted rows (an erased
+    /// account, purged messages) do not linger in the `-wal` file; `PRAGMA secure_delete`
+    /// already zeroes them in the database. Blocks (call it from outside the store's threads);
+    /// false when a reader of another process kept it from finishing (try again later).
+    virtual bool checkpoint() = 0;
     /// Commits what is queued, then stops the writer; appends after this fail. Call it (and
     /// drop the last reference) from outside the store's own threads: from a write job, a
     /// commit listener, a read or a completion that runs on the writer it throws

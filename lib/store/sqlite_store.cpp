@@ -227,6 +227,7 @@ void sqlite_store::write(write_fn fn, write_handler done) {
 
 void sqlite_store::writer_loop() {
     std::vector<item> batch;
+    std::optional<job_item> alone;
     for (;;) {
         {
             std::unique_lock lock(mutex_);
@@ -234,8 +235,17 @@ void sqlite_store::writer_loop() {
             if (queue_.empty()) {
                 return;  // closing and drained
             }
-            // Everything that queued while the last commit ran goes into this one.
+            // Everything that queued while the last commit ran goes into this one, up to a
+            // job that must run alone: it goes next, by itself.
             while (!queue_.empty() && batch.size() < cfg_.batch_max) {
+                auto* job = std::get_if<job_item>(&queue_.front());
+                if (job != nullptr && job->alone) {
+                    if (batch.empty()) {
+                        alone = std::move(*job);
+                        queue_.pop_front();
+                    }
+                    break;
+                }
                 if (std::holds_alternative<append_item>(queue_.front())) {
                     --queued_appends_;
                 }
@@ -246,9 +256,48 @@ void sqlite_store::writer_loop() {
                 depth_->Set(static_cast<double>(queued_appends_));
             }
         }
+        if (alone) {
+            run_alone(*alone);
+            alone.reset();
+            continue;
+        }
         run_batch(batch);
         batch.clear();
     }
+}
+
+void sqlite_store::run_alone(job_item& job) {
+    boost::system::error_code ec;
+    try {
+        job.fn(*writer_db_);
+    } catch (const std::exception& e) {
+        ec = make_error_code(errc::unavailable);
+        log_event(*opts_.logger, spdlog::level::err, "store job failed", {{"error", e.what()}});
+    }
+    if (job.done) {
+        job.done(ec);
+    }
+}
+
+bool sqlite_store::checkpoint() {
+    std::promise<bool> result;
+    auto f = result.get_future();
+    bool busy = true;
+    {
+        std::lock_guard lock(mutex_);
+        if (closing_) {
+            return false;
+        }
+        queue_.emplace_back(
+            job_item{[&busy](connection& db) {
+                         // First column: 1 when a reader or writer kept the checkpoint from
+                         // finishing.
+                         busy = db.query_int("PRAGMA wal_checkpoint(TRUNCATE)").value_or(1) != 0;
+                     },
+                     [&](boost::system::error_code ec) { result.set_value(!ec && !busy); }, true});
+        wake_.notify_one();
+    }
+    return f.get();
 }
 
 append_result sqlite_store::insert(message& m) {

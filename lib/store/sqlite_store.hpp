@@ -51,6 +51,7 @@ class sqlite_store final : public store {
     std::vector<stored_message> list(const message_query& q) const override;
     std::string pragma(std::string_view name) override;
     std::size_t queue_depth() const override;
+    bool checkpoint() override;
     void close() override;
 
     /// Opens a connection with the store's settings (WAL, synchronous, secure_delete).
@@ -66,10 +67,13 @@ class sqlite_store final : public store {
     struct job_item {
         std::function<void(connection&)> fn;
         std::function<void(boost::system::error_code)> done;
+        bool alone = false;  // runs between batches, outside any transaction
     };
     using item = std::variant<append_item, job_item>;
 
     void writer_loop();
+    /// Runs a job outside any transaction (a checkpoint).
+    void run_alone(job_item& job);
     /// Re-seals rows sealed under an older key with the current one, in the background.
     void reseal_loop();
     /// One pass of `reseal_loop` over one table; false when a job failed or the store closed.

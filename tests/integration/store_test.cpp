@@ -386,6 +386,31 @@ TEST(store, purge_removes_old_rows_while_appends_continue) {
     }
 }
 
+// secure_delete zeroes a purged row in the database file; the old page images stay in the
+// write-ahead log until a checkpoint truncates it.
+TEST(store, a_checkpoint_leaves_no_purged_text_in_the_wal) {
+    temp_dir dir;
+    auto cfg = config_in(dir);
+    auto s = open_store(cfg);
+    auto m = make_message("gone-1");
+    m.received_at = 1000;
+    m.to = "+15550000111";  // stored in clear: findable in the raw bytes
+    ASSERT_FALSE(append_sync(*s, std::move(m)).first);
+    ASSERT_FALSE(append_sync(*s, make_message("kept-1")).first);
+    std::string wal = cfg.path.string() + "-wal";
+    ASSERT_NE(file_bytes(wal).find("+15550000111"), std::string::npos);
+    EXPECT_EQ(s->purge_before(2000), 1U);
+    EXPECT_NE(file_bytes(wal).find("+15550000111"), std::string::npos);  // the old frames
+    ASSERT_TRUE(s->checkpoint());
+    EXPECT_EQ(std::filesystem::file_size(wal), 0U);
+    EXPECT_EQ(file_bytes(cfg.path).find("+15550000111"), std::string::npos);
+    // Appends go on after it, and the kept row is whole.
+    ASSERT_FALSE(append_sync(*s, make_message("kept-2")).first);
+    EXPECT_EQ(s->messages_after(0, 10).size(), 2U);
+    s->close();
+    EXPECT_FALSE(s->checkpoint());  // closed: refused, not hung
+}
+
 // Arrival order is id order, but not always received_at order: rows out of order inside the
 // expired part go too, and the walk ends at a window of newer rows.
 TEST(store, purge_walks_in_arrival_order_past_out_of_order_rows) {

@@ -16,6 +16,7 @@
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_cert.hpp"
+#include "support/wait.hpp"
 
 namespace vrnum::test {
 
@@ -45,14 +46,7 @@ class fake_ses {
     /// True once a slow answer (status 1200 in the script) has begun.
     bool in_flight() const { return std::filesystem::exists(record_.string() + ".inflight"); }
     /// Every request so far, one JSON object each.
-    std::vector<boost::json::object> requests() const {
-        std::vector<boost::json::object> out;
-        std::ifstream in(record_);
-        for (std::string line; std::getline(in, line);) {
-            out.push_back(boost::json::parse(line).as_object());
-        }
-        return out;
-    }
+    std::vector<boost::json::object> requests() const { return read_json_lines(record_); }
 
   private:
     static inline int count_ = 0;

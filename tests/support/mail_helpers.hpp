@@ -11,6 +11,7 @@
 #include "mail/mailer.hpp"
 #include "mail/outbox_store.hpp"
 #include "support/store_helpers.hpp"
+#include "support/wait.hpp"
 
 namespace vrnum::test {
 
@@ -89,19 +90,6 @@ inline vrnum::unix_ms next_attempt_at(vrnum::store& st, std::int64_t id) {
                   [&](const vrnum::sql_row& r) { t = r.get_int(0); });
     });
     return t;
-}
-
-/// Polls `done` until it holds, at most `limit` (a generous bound: waiting is the point).
-inline bool wait_for(const std::function<bool()>& done,
-                     std::chrono::milliseconds limit = std::chrono::seconds(20)) {
-    auto end = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return true;
 }
 
 }  // namespace vrnum::test

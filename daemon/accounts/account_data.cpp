@@ -1,0 +1,227 @@
+// What the service holds about an account, as one export document, and its erasure.
+
+#include <chrono>
+#include <thread>
+
+#include <spdlog/logger.h>
+
+#include <vrnum/time.hpp>
+
+#include "accounts/credential_store.hpp"
+#include "accounts/service_impl.hpp"
+#include "log/json_log.hpp"
+#include "mail/outbox_store.hpp"
+#include "store_sync.hpp"
+
+namespace vrnumd::accounts {
+namespace {
+
+json::array sessions_json(vrnum::read_txn& txn, std::int64_t id) {
+    json::array rows;
+    // Never the session's id or CSRF token: the export may be kept anywhere.
+    txn.query(
+        "SELECT created_at, last_seen_at, expires_at FROM sessions WHERE account_id = ?1 "
+        "ORDER BY id",
+        {id}, [&](const vrnum::sql_row& r) {
+            rows.push_back(json::object{{"created_at", vrnum::format_rfc3339(r.get_int(0))},
+                                        {"last_seen_at", vrnum::format_rfc3339(r.get_int(1))},
+                                        {"expires_at", vrnum::format_rfc3339(r.get_int(2))}});
+        });
+    return rows;
+}
+
+json::array tokens_json(vrnum::read_txn& txn, std::int64_t id) {
+    json::array rows;
+    txn.query(
+        "SELECT purpose, created_at, expires_at FROM account_tokens WHERE account_id = ?1 "
+        "ORDER BY id",
+        {id}, [&](const vrnum::sql_row& r) {
+            rows.push_back(json::object{{"purpose", r.get_text(0)},
+                                        {"created_at", vrnum::format_rfc3339(r.get_int(1))},
+                                        {"expires_at", vrnum::format_rfc3339(r.get_int(2))}});
+        });
+    return rows;
+}
+
+json::array mail_json(vrnum::read_txn& txn, std::int64_t id) {
+    json::array rows;
+    for (const auto& m : mail::account_mail(txn, id)) {
+        rows.push_back(json::object{{"id", m.id},
+                                    {"template", m.template_name},
+                                    {"status", m.status},
+                                    {"to", m.recipient},
+                                    {"created_at", vrnum::format_rfc3339(m.created_at)},
+                                    {"finished_at", api::time_or_null(m.finished_at)}});
+    }
+    return rows;
+}
+
+}  // namespace
+
+json::array api_keys_json(vrnum::read_txn& txn, std::int64_t account_id) {
+    json::array items;
+    for (const auto& k : list_api_keys(txn, account_id)) {
+        items.push_back(json::object{{"id", k.id},
+                                     {"name", k.name},
+                                     {"prefix", k.prefix},
+                                     {"created_at", vrnum::format_rfc3339(k.created_at)},
+                                     {"last_used_at", api::time_or_null(k.last_used_at)}});
+    }
+    return items;
+}
+
+std::optional<json::object> service::impl::export_in(vrnum::read_txn& txn, std::int64_t id) const {
+    auto a = load_account(txn, id);
+    if (!a) {
+        return std::nullopt;
+    }
+    json::object profile = me_json(*a, "");
+    profile.erase("csrf_token");
+    json::object doc{
+        {"format", "vrnum-export-1"},         {"exported_at", vrnum::format_rfc3339(now())},
+        {"account", std::move(profile)},      {"account_tokens", tokens_json(txn, id)},
+        {"sessions", sessions_json(txn, id)}, {"api_keys", api_keys_json(txn, id)},
+        {"mail_outbox", mail_json(txn, id)}};
+    for (const auto& s : sections) {
+        doc[s.name] = s.rows(txn, id);
+    }
+    return doc;
+}
+
+vrnum::unix_ms service::impl::schedule_in(vrnum::write_txn& txn, const account& a,
+                                          vrnum::unix_ms t) {
+    vrnum::unix_ms asked = schedule_deletion(txn, a.id, t);
+    end_sessions(txn, a.id);
+    // The day, as the mail says it: "deleted on 2027-01-06".
+    std::string day = vrnum::format_rfc3339(erasure_time(asked)).substr(0, 10);
+    enqueue(txn, a.email, "deletion_scheduled", {{"deletion_at", day}}, a.id);
+    return asked;
+}
+
+void service::impl::await_notice(std::int64_t mail_id, std::chrono::milliseconds wait) {
+    auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+        std::optional<mail::mail_status> s;
+        read_sync(
+            store, [&](vrnum::read_txn& txn) { s = mail::mail_state(txn, mail_id); },
+            "cannot read the outbox");
+        if (!s || s->status != "queued") {
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    vrnum::detail::log_event(*log, spdlog::level::warn,
+                             "deletion notice not sent in time; erasing anyway",
+                             {{"mail_id", mail_id}});
+}
+
+bool service::impl::erase(std::int64_t id) {
+    mail::mailer* m = mailer();
+    if (m == nullptr) {
+        throw std::runtime_error("no mailer to erase the account's mail with");
+    }
+    // The last mail to the address, sent (or given up) before the address is erased: the
+    // erasure below takes its row and file with the rest.
+    std::int64_t notice = 0;
+    write_sync(
+        store,
+        [&](vrnum::write_txn& txn) {
+            if (auto a = load_account(txn, id)) {
+                notice = m->enqueue(txn, {a->email, "deletion_completed", {}, id});
+            }
+        },
+        "cannot queue the deletion notice");
+    if (notice == 0) {
+        return false;
+    }
+    m->wake();
+    await_notice(notice, opts.notice_wait);
+    write_sync(
+        store,
+        [&](vrnum::write_txn& txn) {
+            for (const auto& hook : erasure_hooks) {
+                hook(txn, id);
+            }
+            m->erase_account(txn, id);
+            delete_account_rows(txn, id);
+        },
+        "cannot erase the account");
+    // The erased rows' old page images leave the write-ahead log too.
+    if (!store.checkpoint()) {
+        vrnum::detail::log_event(*log, spdlog::level::warn,
+                                 "write-ahead log not truncated after an erasure");
+    }
+    vrnum::detail::log_event(*log, spdlog::level::info, "account erased", {{"account_id", id}});
+    return true;
+}
+
+std::optional<boost::json::object> service::export_account(std::int64_t id) {
+    std::optional<json::object> doc;
+    read_sync(
+        impl_->store, [&](vrnum::read_txn& txn) { doc = impl_->export_in(txn, id); },
+        "cannot read the account");
+    return doc;
+}
+
+std::size_t service::erase_due() {
+    impl& m = *impl_;
+    auto days = std::int64_t{m.cfg.retention.account_deletion_days};
+    vrnum::unix_ms cutoff = m.now() - days * 86400 * 1000;
+    std::vector<std::int64_t> due;
+    read_sync(
+        m.store, [&](vrnum::read_txn& txn) { due = accounts_due_for_erasure(txn, cutoff); },
+        "cannot read the accounts");
+    std::size_t erased = 0;
+    for (std::int64_t id : due) {
+        erased += m.erase(id) ? 1 : 0;
+    }
+    return erased;
+}
+
+std::optional<account> service::find(std::string_view email) {
+    std::optional<account> a;
+    read_sync(
+        impl_->store, [&](vrnum::read_txn& txn) { a = find_account_by_email(txn, email); },
+        "cannot read the accounts");
+    return a;
+}
+
+vrnum::unix_ms service::schedule_erasure(std::int64_t id) {
+    impl& m = *impl_;
+    vrnum::unix_ms t = m.now();
+    vrnum::unix_ms asked = t;
+    write_sync(
+        m.store,
+        [&](vrnum::write_txn& txn) {
+            auto a = load_account(txn, id);
+            if (!a) {
+                throw std::runtime_error("no such account");
+            }
+            asked = m.schedule_in(txn, *a, t);
+        },
+        "cannot schedule the erasure");
+    if (auto* mailer = m.mailer()) {
+        mailer->wake();
+    }
+    return m.erasure_time(asked);
+}
+
+bool service::erase_now(std::int64_t id) {
+    return impl_->erase(id);
+}
+
+std::size_t service::purge_expired() {
+    impl& m = *impl_;
+    vrnum::unix_ms t = m.now();
+    std::int64_t idle = std::int64_t{m.cfg.auth.session_idle_minutes} * 60 * 1000;
+    std::int64_t n = 0;
+    write_sync(
+        m.store,
+        [&](vrnum::write_txn& txn) {
+            n = purge_expired_tokens(txn, t) + purge_expired_sessions(txn, t, idle);
+        },
+        "cannot purge expired sessions");
+    return static_cast<std::size_t>(n);
+}
+
+}  // namespace vrnumd::accounts

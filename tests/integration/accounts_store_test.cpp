@@ -1,0 +1,147 @@
+// The accounts tables on a real store with explicit times: link tokens expire and are spent
+// once, sessions end when idle or old, addresses are sealed and found by their blind index.
+
+#include <gtest/gtest.h>
+
+#include "accounts/account_store.hpp"
+#include "accounts/credential_store.hpp"
+#include "schema.hpp"
+#include "store_sync.hpp"
+#include "support/store_helpers.hpp"
+
+namespace vrnumd::accounts {
+namespace {
+
+using vrnum::test::temp_dir;
+
+struct accounts_store : ::testing::Test {
+    temp_dir dir;
+    vrnum::store_config cfg = vrnum::test::config_in(dir);
+    std::shared_ptr<vrnum::store> st =
+        vrnum::store::open(cfg, {.logger = vrnum::test::quiet_logger(),
+                                 .migrations = daemon_migrations(),
+                                 .sealed = daemon_sealed_tables()});
+    void write(const vrnum::store::write_fn& fn) { write_sync(*st, fn, "test write"); }
+    void read(const vrnum::store::read_fn& fn) { read_sync(*st, fn, "test read"); }
+    std::int64_t make(const std::string& email) {
+        std::optional<std::int64_t> id;
+        write([&](vrnum::write_txn& t) { id = create_account(t, email, "$argon2id$x", {}, 1000); });
+        return id.value();
+    }
+};
+
+TEST_F(accounts_store, an_address_is_taken_once_whatever_its_case) {
+    std::int64_t id = make("Some.One@Example.com");
+    std::optional<std::int64_t> again;
+    write([&](vrnum::write_txn& t) {
+        again = create_account(t, " some.one@example.COM ", "h", {}, 2);
+    });
+    EXPECT_FALSE(again);
+    std::optional<account> a;
+    read([&](vrnum::read_txn& t) { a = find_account_by_email(t, "SOME.ONE@example.com"); });
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->id, id);
+    EXPECT_EQ(a->email, "some.one@example.com");
+    st->close();
+    st.reset();
+    for (const char* f : {"var/vrnum.db", "var/vrnum.db-wal"}) {
+        EXPECT_EQ(vrnum::test::file_bytes(dir.path() / f).find("some.one"), std::string::npos) << f;
+    }
+}
+
+TEST_F(accounts_store, a_link_token_is_spent_once_and_expires) {
+    std::int64_t id = make("t@example.com");
+    std::string first, second, reset;
+    write([&](vrnum::write_txn& t) {
+        first = issue_token(t, id, token_purpose::confirm_email, 1000, 5000);
+        second = issue_token(t, id, token_purpose::confirm_email, 1000, 5000);  // replaces it
+        reset = issue_token(t, id, token_purpose::reset_password, 1000, 2000);
+    });
+    std::optional<token_use> use;
+    write([&](vrnum::write_txn& t) {
+        use = consume_token(t, first, {token_purpose::confirm_email}, 1500);
+    });
+    EXPECT_FALSE(use);
+    // Not for another purpose, and left for its own.
+    write([&](vrnum::write_txn& t) {
+        use = consume_token(t, second, {token_purpose::reset_password}, 1500);
+    });
+    EXPECT_FALSE(use);
+    std::optional<std::int64_t> peek;
+    read([&](vrnum::read_txn& t) {
+        peek = peek_token(t, reset, token_purpose::reset_password, 1500);
+    });
+    EXPECT_EQ(peek, id);
+    write([&](vrnum::write_txn& t) {
+        use = consume_token(t, second, {token_purpose::confirm_email}, 1500);
+    });
+    ASSERT_TRUE(use);
+    EXPECT_EQ(use->account_id, id);
+    write([&](vrnum::write_txn& t) {
+        use = consume_token(t, second, {token_purpose::confirm_email}, 1500);
+    });
+    EXPECT_FALSE(use);
+    // Expired at its expiry time.
+    read([&](vrnum::read_txn& t) {
+        peek = peek_token(t, reset, token_purpose::reset_password, 2000);
+    });
+    EXPECT_FALSE(peek);
+    write([&](vrnum::write_txn& t) {
+        use = consume_token(t, reset, {token_purpose::reset_password}, 2000);
+    });
+    EXPECT_FALSE(use);
+}
+
+TEST_F(accounts_store, sessions_end_when_idle_or_past_their_absolute_end) {
+    std::int64_t id = make("s@example.com");
+    new_session s;
+    write([&](vrnum::write_txn& t) { s = create_session(t, id, 0, 10'000); });
+    auto find = [&](vrnum::unix_ms now) {
+        std::optional<session_info> f;
+        read([&](vrnum::read_txn& t) { f = find_session(t, s.id, now, 3000); });
+        return f;
+    };
+    ASSERT_TRUE(find(2999));
+    EXPECT_EQ(find(2999)->csrf_token, s.csrf_token);
+    EXPECT_FALSE(find(3000));  // idle
+    write([&](vrnum::write_txn& t) { touch_session(t, find(2000)->row, 2500); });
+    EXPECT_TRUE(find(5000));
+    write([&](vrnum::write_txn& t) { touch_session(t, find(5000)->row, 9000); });
+    EXPECT_TRUE(find(9999));
+    EXPECT_FALSE(find(10'000));  // absolute end, however recently seen
+    EXPECT_FALSE(find(0).has_value() && false);
+    std::optional<session_info> none;
+    read([&](vrnum::read_txn& t) { none = find_session(t, s.id + "x", 1, 3000); });
+    EXPECT_FALSE(none);
+    std::int64_t purged = 0;
+    write([&](vrnum::write_txn& t) { purged = purge_expired_sessions(t, 10'000, 3000); });
+    EXPECT_EQ(purged, 1);
+}
+
+TEST_F(accounts_store, deleting_an_account_takes_its_credentials_with_it) {
+    std::int64_t a = make("a@example.com"), b = make("b@example.com");
+    std::string key_a, key_b;
+    write([&](vrnum::write_txn& t) {
+        create_session(t, a, 0, 10'000);
+        create_session(t, b, 0, 10'000);
+        key_a = create_api_key(t, a, "a", 0).second;
+        key_b = create_api_key(t, b, "b", 0).second;
+        issue_token(t, a, token_purpose::reset_password, 0, 10'000);
+    });
+    write([&](vrnum::write_txn& t) {
+        EXPECT_FALSE(revoke_api_key(t, b, 1));  // a's key, b's request
+        delete_account_rows(t, a);
+    });
+    read([&](vrnum::read_txn& t) {
+        EXPECT_FALSE(find_api_key(t, key_a));
+        EXPECT_TRUE(find_api_key(t, key_b));
+        EXPECT_FALSE(load_account(t, a));
+        for (const char* table : {"sessions", "api_keys", "account_tokens"}) {
+            t.query(std::string("SELECT count(*) FROM ") + table + " WHERE account_id = ?1", {a},
+                    [&](const vrnum::sql_row& r) { EXPECT_EQ(r.get_int(0), 0) << table; });
+        }
+    });
+}
+
+}  // namespace
+}  // namespace vrnumd::accounts
