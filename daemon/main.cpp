@@ -90,8 +90,8 @@ int serve(const vrnumd::daemon_config& cfg) {
     mail->start();
     vrnumd::periodic_job account_jobs(
         "accounts", std::chrono::minutes(10),
-        [&] {
-            accounts->erase_due();
+        [&](const std::stop_token& stop) {
+            accounts->erase_due(stop);
             accounts->purge_expired();
         },
         log);

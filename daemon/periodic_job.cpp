@@ -8,7 +8,8 @@
 namespace vrnumd {
 
 periodic_job::periodic_job(std::string name, std::chrono::milliseconds interval,
-                           std::function<void()> run, std::shared_ptr<spdlog::logger> log)
+                           std::function<void(const std::stop_token&)> run,
+                           std::shared_ptr<spdlog::logger> log)
     : name_(std::move(name)), interval_(interval), run_(std::move(run)), log_(std::move(log)) {
     thread_ = std::jthread([this](const std::stop_token& stop) { loop(stop); });
 }
@@ -29,7 +30,7 @@ void periodic_job::loop(const std::stop_token& stop) {
     pthread_setname_np(pthread_self(), thread_name.c_str());
     while (!stop.stop_requested()) {
         try {
-            run_();
+            run_(stop);
         } catch (const std::exception& e) {
             vrnum::detail::log_event(*log_, spdlog::level::err, "job failed",
                                      {{"job", name_}, {"error", e.what()}});

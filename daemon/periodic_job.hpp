@@ -20,7 +20,9 @@ namespace vrnumd {
 /// Owns its thread; `stop` (or the destructor) waits for a run in progress to end.
 class periodic_job {
   public:
-    periodic_job(std::string name, std::chrono::milliseconds interval, std::function<void()> run,
+    /// `run` gets the job's stop token: a long run should end early once it is requested.
+    periodic_job(std::string name, std::chrono::milliseconds interval,
+                 std::function<void(const std::stop_token&)> run,
                  std::shared_ptr<spdlog::logger> log);
     ~periodic_job();
     periodic_job(const periodic_job&) = delete;
@@ -32,7 +34,7 @@ class periodic_job {
     void loop(const std::stop_token& stop);
     std::string name_;
     std::chrono::milliseconds interval_;
-    std::function<void()> run_;
+    std::function<void(const std::stop_token&)> run_;
     std::shared_ptr<spdlog::logger> log_;
     std::mutex mutex_;
     std::condition_variable_any cv_;

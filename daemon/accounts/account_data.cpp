@@ -98,61 +98,113 @@ vrnum::unix_ms service::impl::schedule_in(vrnum::write_txn& txn, const account& 
     return asked;
 }
 
-void service::impl::await_notice(std::int64_t mail_id, std::chrono::milliseconds wait) {
+bool service::impl::await_notice(std::int64_t mail_id, std::chrono::milliseconds wait,
+                                 const std::stop_token& stop) {
     auto until = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < until) {
+        if (stop.stop_requested()) {
+            return false;
+        }
         std::optional<mail::mail_status> s;
         read_sync(
             store, [&](vrnum::read_txn& txn) { s = mail::mail_state(txn, mail_id); },
             "cannot read the outbox");
         if (!s || s->status != "queued") {
-            return;
+            return true;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     vrnum::detail::log_event(*log, spdlog::level::warn,
                              "deletion notice not sent in time; erasing anyway",
                              {{"mail_id", mail_id}});
+    return true;
 }
 
-bool service::impl::erase(std::int64_t id) {
+bool service::impl::truncate_wal() {
+    // A reader of another process (a command) may hold the log for a moment: a few tries.
+    for (int i = 0; i < 20; ++i) {
+        if (store.checkpoint()) {
+            checkpoint_owed.store(false);
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    checkpoint_owed.store(true);
+    vrnum::detail::log_event(*log, spdlog::level::warn,
+                             "write-ahead log not truncated after an erasure; retried at the "
+                             "next run");
+    return false;
+}
+
+erase_outcome service::impl::erase(std::int64_t id, std::optional<vrnum::unix_ms> cutoff,
+                                   const std::stop_token& stop) {
     mail::mailer* m = mailer();
     if (m == nullptr) {
         throw std::runtime_error("no mailer to erase the account's mail with");
     }
+    // Still asked for (a customer may cancel until the very end): checked in both writes.
+    auto still_due = [&](vrnum::read_txn& txn) {
+        return cutoff ? due_for_erasure(txn, id, *cutoff) : load_account(txn, id).has_value();
+    };
     // The last mail to the address, sent (or given up) before the address is erased: the
-    // erasure below takes its row and file with the rest.
+    // erasure below takes its row and file with the rest. One notice, however many erasers.
+    bool due = false;
+    std::optional<vrnum::unix_ms> claimed_before;
     std::int64_t notice = 0;
+    vrnum::unix_ms t = now();
     write_sync(
         store,
         [&](vrnum::write_txn& txn) {
-            if (auto a = load_account(txn, id)) {
+            due = still_due(txn);
+            if (!due) {
+                return;
+            }
+            claimed_before = claim_erasure_notice(txn, id, t);
+            if (!claimed_before) {
+                auto a = load_account(txn, id);
                 notice = m->enqueue(txn, {a->email, "deletion_completed", {}, id});
             }
         },
         "cannot queue the deletion notice");
-    if (notice == 0) {
-        return false;
+    if (!due) {
+        return erase_outcome::not_due;
     }
-    m->wake();
-    await_notice(notice, opts.notice_wait);
+    if (claimed_before && t - *claimed_before < opts.notice_wait.count() * 2) {
+        return erase_outcome::interrupted;  // another eraser is waiting for its notice
+    }
+    if (notice != 0) {
+        m->wake();
+        if (!await_notice(notice, opts.notice_wait, stop)) {
+            return erase_outcome::interrupted;  // the next run takes it up
+        }
+    }
+    bool erased = false;
+    std::vector<std::string> files;
     write_sync(
         store,
         [&](vrnum::write_txn& txn) {
+            auto a = load_account(txn, id);
+            if (!a || !still_due(txn)) {
+                return;
+            }
             for (const auto& hook : erasure_hooks) {
                 hook(txn, id);
             }
-            m->erase_account(txn, id);
+            files = m->erase_account(txn, id, a->email);
+            forget_pending_address(txn, a->email);
             delete_account_rows(txn, id);
+            erased = true;
         },
         "cannot erase the account");
-    // The erased rows' old page images leave the write-ahead log too.
-    if (!store.checkpoint()) {
-        vrnum::detail::log_event(*log, spdlog::level::warn,
-                                 "write-ahead log not truncated after an erasure");
+    if (!erased) {
+        return erase_outcome::not_due;
     }
+    m->forget(files);  // after the commit: a rolled-back erasure keeps its files
+    // The erased rows' old page images leave the write-ahead log too.
+    truncate_wal();
+    count(erased_counter);
     vrnum::detail::log_event(*log, spdlog::level::info, "account erased", {{"account_id", id}});
-    return true;
+    return erase_outcome::erased;
 }
 
 std::optional<boost::json::object> service::export_account(std::int64_t id) {
@@ -163,8 +215,11 @@ std::optional<boost::json::object> service::export_account(std::int64_t id) {
     return doc;
 }
 
-std::size_t service::erase_due() {
+std::size_t service::erase_due(const std::stop_token& stop) {
     impl& m = *impl_;
+    if (m.checkpoint_owed.load()) {
+        m.truncate_wal();
+    }
     auto days = std::int64_t{m.cfg.retention.account_deletion_days};
     vrnum::unix_ms cutoff = m.now() - days * 86400 * 1000;
     std::vector<std::int64_t> due;
@@ -173,9 +228,16 @@ std::size_t service::erase_due() {
         "cannot read the accounts");
     std::size_t erased = 0;
     for (std::int64_t id : due) {
-        erased += m.erase(id) ? 1 : 0;
+        if (stop.stop_requested()) {
+            break;
+        }
+        erased += m.erase(id, cutoff, stop) == erase_outcome::erased ? 1 : 0;
     }
     return erased;
+}
+
+bool service::wal_clean() const noexcept {
+    return !impl_->checkpoint_owed.load();
 }
 
 std::optional<account> service::find(std::string_view email) {
@@ -207,7 +269,7 @@ vrnum::unix_ms service::schedule_erasure(std::int64_t id) {
 }
 
 bool service::erase_now(std::int64_t id) {
-    return impl_->erase(id);
+    return impl_->erase(id, std::nullopt, {}) == erase_outcome::erased;
 }
 
 std::size_t service::purge_expired() {

@@ -7,7 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "accounts/secrets.hpp"
-#include "text/ascii.hpp"
+#include "mail/mime.hpp"
 
 namespace vrnumd::accounts {
 namespace {
@@ -137,6 +137,7 @@ CREATE TABLE accounts (
   attribution BLOB,
   attribution_objection INTEGER NOT NULL DEFAULT 0,
   deletion_requested_at INTEGER,
+  erasure_notice_at INTEGER,
   pending_email BLOB,
   pending_email_index TEXT
 );
@@ -182,11 +183,7 @@ vrnum::sealed_table sealed_columns() {
 }
 
 std::string normalise_email(std::string_view email) {
-    std::string s(vrnum::detail::trim_ows(email));
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-        return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : char(c);
-    });
-    return s;
+    return mail::normalise_address(email);
 }
 
 std::optional<std::int64_t> create_account(vrnum::write_txn& txn, std::string_view email,
@@ -283,7 +280,48 @@ vrnum::unix_ms schedule_deletion(vrnum::write_txn& txn, std::int64_t id, vrnum::
 }
 
 void cancel_deletion(vrnum::write_txn& txn, std::int64_t id) {
-    txn.exec("UPDATE accounts SET deletion_requested_at = NULL WHERE id = ?1", {id});
+    txn.exec(
+        "UPDATE accounts SET deletion_requested_at = NULL, erasure_notice_at = NULL "
+        "WHERE id = ?1",
+        {id});
+}
+
+bool due_for_erasure(vrnum::read_txn& txn, std::int64_t id, vrnum::unix_ms cutoff) {
+    bool due = false;
+    txn.query(
+        "SELECT 1 FROM accounts WHERE id = ?1 AND deletion_requested_at IS NOT NULL AND "
+        "deletion_requested_at <= ?2",
+        {id, cutoff}, [&](const vrnum::sql_row&) { due = true; });
+    return due;
+}
+
+std::optional<vrnum::unix_ms> claim_erasure_notice(vrnum::write_txn& txn, std::int64_t id,
+                                                   vrnum::unix_ms now) {
+    if (txn.exec("UPDATE accounts SET erasure_notice_at = ?1 WHERE id = ?2 AND "
+                 "erasure_notice_at IS NULL",
+                 {now, id}) == 1) {
+        return std::nullopt;
+    }
+    vrnum::unix_ms earlier = 0;
+    txn.query("SELECT erasure_notice_at FROM accounts WHERE id = ?1", {id},
+              [&](const vrnum::sql_row& r) { earlier = r.get_int(0); });
+    return earlier;
+}
+
+void clear_pending_email(vrnum::write_txn& txn, std::int64_t id) {
+    txn.exec("DELETE FROM account_tokens WHERE account_id = ?1 AND purpose = 'change_email'", {id});
+    txn.exec("UPDATE accounts SET pending_email = NULL, pending_email_index = NULL WHERE id = ?1",
+             {id});
+}
+
+void forget_pending_address(vrnum::write_txn& txn, std::string_view email) {
+    std::string index = index_of(txn, email);
+    std::vector<std::int64_t> ids;
+    txn.query("SELECT id FROM accounts WHERE pending_email_index = ?1", {std::string_view(index)},
+              [&](const vrnum::sql_row& r) { ids.push_back(r.get_int(0)); });
+    for (std::int64_t id : ids) {
+        clear_pending_email(txn, id);
+    }
 }
 
 std::vector<std::int64_t> accounts_due_for_erasure(vrnum::read_txn& txn, vrnum::unix_ms cutoff) {

@@ -73,7 +73,18 @@ void set_pending_email(vrnum::write_txn& txn, std::int64_t id, std::string_view 
 bool apply_pending_email(vrnum::write_txn& txn, std::int64_t id);
 /// Asks for erasure at `at` (kept when already asked); returns when it was asked.
 vrnum::unix_ms schedule_deletion(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms at);
+/// Withdraws the request (and any erasure notice claimed for it).
 void cancel_deletion(vrnum::write_txn& txn, std::int64_t id);
+/// True when account `id` asked for erasure at or before `cutoff` (and has not withdrawn).
+bool due_for_erasure(vrnum::read_txn& txn, std::int64_t id, vrnum::unix_ms cutoff);
+/// Marks the erasure's notice as queued at `now` (nullopt), or returns when an earlier run
+/// queued it: two erasers, e.g. the daemon's job and `vrnumd purge`, send one notice.
+std::optional<vrnum::unix_ms> claim_erasure_notice(vrnum::write_txn& txn, std::int64_t id,
+                                                   vrnum::unix_ms now);
+/// Drops the account's pending email change and its link.
+void clear_pending_email(vrnum::write_txn& txn, std::int64_t id);
+/// Drops every account's pending change to `email` (an address being erased).
+void forget_pending_address(vrnum::write_txn& txn, std::string_view email);
 /// Accounts whose erasure was asked at or before `cutoff`.
 std::vector<std::int64_t> accounts_due_for_erasure(vrnum::read_txn& txn, vrnum::unix_ms cutoff);
 /// Deletes the account row and every row of this component that belongs to it.

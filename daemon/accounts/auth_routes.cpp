@@ -141,9 +141,12 @@ asio::awaitable<response> service::impl::do_login(request& req) {
     if (auto r = co_await bot_check(req, token)) {
         co_return *r;
     }
+    // Counted before the check and forgiven after a success: guesses sent at once cannot
+    // all pass while the first ones are being hashed.
     std::string key = account_key("login", *email);
     auto limit = cfg.auth.rate_limit.failed_logins_per_account;
-    if (auto wait = opts.limiter->check(key, limit, account_window, rate_limiter::clock::now())) {
+    if (auto wait = opts.limiter->hit(key, limit, account_window, rate_limiter::clock::now())) {
+        count(logins_throttled);
         co_return api::rate_limited(wait->count());
     }
     std::optional<account> a;
@@ -161,19 +164,17 @@ asio::awaitable<response> service::impl::do_login(request& req) {
             return false;
         };
         good = co_await on_pool<bool>(dummy);
-        self.dummy_checks_.fetch_add(1);
-        if (dummy_counter != nullptr) {
-            dummy_counter->Increment();
-        }
+        count(dummy_counter);
     }
     if (!good) {
         co_return store_error(good.error());
     }
     if (!*good) {
-        opts.limiter->hit(key, limit, account_window, rate_limiter::clock::now());
+        count(logins_failure);
         co_return api::error(errc::unauthorized, "wrong email or password");
     }
     opts.limiter->reset(key);
+    count(logins_success);
     vrnum::unix_ms t = now();
     new_session s;
     auto absolute = std::int64_t{cfg.auth.session_absolute_hours} * 3600 * 1000;
@@ -303,7 +304,11 @@ asio::awaitable<response> service::impl::do_reset_confirm(request& req) {
         if (use && use->account_id == a->id) {
             set_password_hash(txn, a->id, *hashed);
             set_email_confirmed(txn, a->id);  // the link reached the inbox
+            // Whoever held the account before the owner proved the inbox (e.g. someone who
+            // signed up with another's address) keeps nothing: no session, no key, no change.
             end_sessions(txn, a->id);
+            revoke_api_keys(txn, a->id);
+            clear_pending_email(txn, a->id);
             done = true;
         }
     });

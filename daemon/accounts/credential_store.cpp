@@ -82,6 +82,10 @@ bool revoke_api_key(vrnum::write_txn& txn, std::int64_t account_id, std::int64_t
            1;
 }
 
+std::int64_t revoke_api_keys(vrnum::write_txn& txn, std::int64_t account_id) {
+    return txn.exec("DELETE FROM api_keys WHERE account_id = ?1", {account_id});
+}
+
 std::optional<api_key_use> find_api_key(vrnum::read_txn& txn, std::string_view key) {
     std::optional<api_key_use> found;
     if (!key.starts_with(api_key_prefix)) {

@@ -66,6 +66,8 @@ inline constexpr std::size_t max_api_keys = 50;
 /// Creates a key; returns its id and the key (shown once).
 std::pair<std::int64_t, std::string> create_api_key(vrnum::write_txn& txn, std::int64_t account_id,
                                                     std::string_view name, vrnum::unix_ms now);
+/// Revokes every key of the account; returns how many.
+std::int64_t revoke_api_keys(vrnum::write_txn& txn, std::int64_t account_id);
 /// The account's keys, oldest first.
 std::vector<api_key_info> list_api_keys(vrnum::read_txn& txn, std::int64_t account_id);
 /// Revokes the account's key `id`; false when the account has no such key.

@@ -27,7 +27,7 @@ asio::awaitable<std::optional<response>> service::impl::confirm_password(
     // Counted with failed logins: a stolen session must not become a password oracle.
     std::string key = account_key("login", a.email);
     auto limit = cfg.auth.rate_limit.failed_logins_per_account;
-    if (auto wait = opts.limiter->check(key, limit, account_window, rate_limiter::clock::now())) {
+    if (auto wait = opts.limiter->hit(key, limit, account_window, rate_limiter::clock::now())) {
         co_return api::rate_limited(wait->count());
     }
     auto good = co_await check_password(password, a.password_hash);
@@ -35,9 +35,9 @@ asio::awaitable<std::optional<response>> service::impl::confirm_password(
         co_return store_error(good.error());
     }
     if (!*good) {
-        opts.limiter->hit(key, limit, account_window, rate_limiter::clock::now());
         co_return api::error(errc::forbidden, "password: is wrong");
     }
+    opts.limiter->reset(key);
     co_return std::nullopt;
 }
 
@@ -248,6 +248,10 @@ asio::awaitable<response> service::impl::do_create_key(request& req) {
     }
     if (!f.ok()) {
         co_return api::error(errc::validation, f.detail());
+    }
+    if (!a.email_confirmed) {
+        // Keys outlive sessions: only the proven owner of the address may make one.
+        co_return api::error(errc::forbidden, "confirm your email address first");
     }
     if (auto r = co_await confirm_password(a, *password)) {
         co_return *r;

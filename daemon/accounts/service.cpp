@@ -97,6 +97,18 @@ service::impl::impl(service& owner, vrnum::store& st, const daemon_config& c,
                              .Help("Logins for unknown addresses that ran the dummy argon2 check")
                              .Register(*registry)
                              .Add({});
+        auto& logins = prometheus::BuildCounter()
+                           .Name("vrnum_auth_logins_total")
+                           .Help("Login attempts by outcome")
+                           .Register(*registry);
+        logins_success = &logins.Add({{"outcome", "success"}});
+        logins_failure = &logins.Add({{"outcome", "failure"}});
+        logins_throttled = &logins.Add({{"outcome", "throttled"}});
+        erased_counter = &prometheus::BuildCounter()
+                              .Name("vrnum_accounts_erased_total")
+                              .Help("Accounts erased (their deletion window over, or at once)")
+                              .Register(*registry)
+                              .Add({});
     }
 }
 
@@ -165,7 +177,8 @@ asio::awaitable<std::optional<response>> service::impl::bot_check(
     if (!turnstile.enabled()) {
         co_return std::nullopt;
     }
-    turnstile_outcome out = co_await turnstile.verify(token.value_or(""), req.client_ip);
+    const std::string given = token.value_or("");  // named: no temporary in the co_await
+    turnstile_outcome out = co_await turnstile.verify(given, req.client_ip);
     if (out == turnstile_outcome::passed) {
         co_return std::nullopt;
     }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -103,23 +104,22 @@ class service {
     /// Asks for the erasure of account `id` now, as `DELETE /me` does (every session ends,
     /// the deletion mail is queued); returns when it will be erased. Blocking.
     vrnum::unix_ms schedule_erasure(std::int64_t id);
-    /// Erases accounts whose deletion was asked `retention.account_deletion_days` ago; returns
-    /// how many. Blocks: run from a job thread or a command.
-    std::size_t erase_due();
+    /// Erases accounts whose deletion was asked `retention.account_deletion_days` ago (and
+    /// not withdrawn meanwhile); returns how many. Blocks: run from a job thread or a command;
+    /// `stop` ends it between accounts (and while it waits for a notice to leave).
+    std::size_t erase_due(const std::stop_token& stop = {});
+    /// False while an erasure's WAL truncation is owed (a reader kept it from finishing).
+    bool wal_clean() const noexcept;
     /// Erases account `id` now (`vrnumd accounts delete --now`); false when it does not exist.
     bool erase_now(std::int64_t id);
     /// Deletes expired link tokens and sessions; returns how many rows went. Blocks.
     std::size_t purge_expired();
-
-    /// How many login attempts for an unknown address ran the dummy password check.
-    std::uint64_t dummy_checks() const noexcept { return dummy_checks_.load(); }
 
   private:
     struct impl;
     friend struct impl;
     std::unique_ptr<impl> impl_;
     std::atomic<mail::mailer*> mailer_{nullptr};
-    std::atomic<std::uint64_t> dummy_checks_{0};
 };
 
 }  // namespace vrnumd::accounts

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <stop_token>
 #include <string>
 
 #include <boost/asio/as_tuple.hpp>
@@ -38,6 +39,9 @@ inline constexpr vrnum::unix_ms touch_every_ms = 60LL * 1000;
 /// The per-account window of `auth.rate_limit.failed_logins_per_account`.
 inline constexpr std::chrono::seconds account_window{15 * 60};
 
+/// What an erasure did.
+enum class erase_outcome { erased, not_due, interrupted };
+
 struct service::impl {
     impl(service& owner, vrnum::store& st, const daemon_config& c,
          std::shared_ptr<spdlog::logger> l, prometheus::Registry* registry,
@@ -61,6 +65,17 @@ struct service::impl {
     std::vector<export_section> sections;
     std::vector<erasure_hook> erasure_hooks;
     prometheus::Counter* dummy_counter = nullptr;
+    // vrnum_auth_logins_total{outcome}: success, failure, throttled.
+    prometheus::Counter* logins_success = nullptr;
+    prometheus::Counter* logins_failure = nullptr;
+    prometheus::Counter* logins_throttled = nullptr;
+    prometheus::Counter* erased_counter = nullptr;  // vrnum_accounts_erased_total
+    /// Adds one to `c` when metrics are on.
+    static void count(prometheus::Counter* c) {
+        if (c != nullptr) {
+            c->Increment();
+        }
+    }
 
     vrnum::unix_ms now() const { return opts.clock(); }
 
@@ -82,8 +97,8 @@ struct service::impl {
             ~release() { n.fetch_sub(1); }
         } guard{pending_hashes};
         auto task = [f = fn]() -> asio::awaitable<R> { co_return f(); };
-        R r =
-            co_await asio::co_spawn(hash_pool.get_executor(), std::move(task), asio::use_awaitable);
+        auto pool = hash_pool.get_executor();
+        R r = co_await asio::co_spawn(pool, std::move(task), asio::use_awaitable);
         co_return r;
     }
     /// True when `password` is the account's (argon2id on the pool).
@@ -154,12 +169,20 @@ struct service::impl {
     asio::awaitable<response> do_list_keys(request& req);
     asio::awaitable<response> do_revoke_key(request& req);
 
-    /// Erases one account in one write transaction (mail rows and files included).
-    bool erase(std::int64_t id);
+    /// Erases account `id` (its notice first, then one write transaction, then the WAL):
+    /// only while it is still asked for at or before `cutoff`, or at all with no cutoff
+    /// (`--now`). Stops before erasing, to be taken up later, when `stop` is requested.
+    erase_outcome erase(std::int64_t id, std::optional<vrnum::unix_ms> cutoff,
+                        const std::stop_token& stop);
+    /// Truncates the WAL after an erasure (retrying a little); false leaves it owed.
+    bool truncate_wal();
+    std::atomic<bool> checkpoint_owed{false};
     /// The export of account `id` in `txn`; nullopt when there is no such account.
     std::optional<json::object> export_in(vrnum::read_txn& txn, std::int64_t id) const;
-    /// Waits up to `wait` for the account's last mail to leave the outbox (blocking).
-    void await_notice(std::int64_t mail_id, std::chrono::milliseconds wait);
+    /// Waits up to `wait` for the account's last mail to leave the outbox (blocking); false
+    /// when `stop` was requested meanwhile.
+    bool await_notice(std::int64_t mail_id, std::chrono::milliseconds wait,
+                      const std::stop_token& stop);
 };
 
 /// The account's API keys as `GET /api-keys` lists them.

@@ -12,8 +12,8 @@ turnstile_verifier::turnstile_verifier(asio::any_io_executor ex, turnstile_confi
                                        const http_client_config& http)
     : cfg_(std::move(cfg)), client_(std::move(ex), http) {}
 
-asio::awaitable<turnstile_outcome> turnstile_verifier::verify(std::string token,
-                                                              std::string client_ip) {
+asio::awaitable<turnstile_outcome> turnstile_verifier::verify(const std::string& token,
+                                                              const std::string& client_ip) {
     if (!enabled()) {
         co_return turnstile_outcome::passed;
     }

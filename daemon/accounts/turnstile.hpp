@@ -25,7 +25,8 @@ class turnstile_verifier {
     /// False when `auth.turnstile.secret` is empty: then no check is made.
     bool enabled() const noexcept { return !cfg_.secret.empty(); }
     /// Asks siteverify about `token` from `client_ip`. With the check off: `passed`.
-    boost::asio::awaitable<turnstile_outcome> verify(std::string token, std::string client_ip);
+    boost::asio::awaitable<turnstile_outcome> verify(const std::string& token,
+                                                     const std::string& client_ip);
 
   private:
     turnstile_config cfg_;

@@ -118,6 +118,12 @@ int run_accounts_delete(const daemon_config& cfg, const std::string& email, bool
         out << "sending the deletion notice, then erasing account " << a->id << std::endl;
         ctx.service->erase_now(a->id);
         out << "erased account " << a->id << std::endl;
+        if (!ctx.service->wal_clean()) {
+            out << "the write-ahead log still holds pages of it (another process kept it "
+                   "busy): run vrnumd purge"
+                << std::endl;
+            return exit_failure;
+        }
         return exit_ok;
     }
     vrnum::unix_ms at = ctx.service->schedule_erasure(a->id);

@@ -150,6 +150,12 @@ int run_purge(const daemon_config& cfg, std::ostream& out) {
                "next checkpoint"
             << std::endl;
     }
+    if (!ctx.service->wal_clean()) {
+        out << "the write-ahead log still holds pages of an erased account (another process "
+               "kept it busy): run vrnumd purge again"
+            << std::endl;
+        return 1;
+    }
     return 0;
 }
 

@@ -245,8 +245,13 @@ std::int64_t mailer::enqueue(vrnum::write_txn& txn, const mail_request& r) const
     return insert_mail(txn, {r.to, r.template_name, std::move(content), r.account_id}, t);
 }
 
-void mailer::erase_account(vrnum::write_txn& txn, std::int64_t account_id) {
-    transport_->erase(erase_account_mail(txn, account_id));
+std::vector<std::string> mailer::erase_account(vrnum::write_txn& txn, std::int64_t account_id,
+                                               std::string_view address) {
+    return erase_account_mail(txn, account_id, address);
+}
+
+void mailer::forget(const std::vector<std::string>& tokens) {
+    transport_->erase(tokens);
 }
 
 vrnum::unix_ms mailer::finished_cutoff() const {

@@ -76,8 +76,13 @@ class mailer {
     /// std::invalid_argument for an unknown template, a missing value or an invalid address
     /// (the caller's transaction then fails, so no event goes without its mail).
     std::int64_t enqueue(vrnum::write_txn& txn, const mail_request& r) const;
-    /// Deletes the account's mail rows (and the file transport's files) in `txn`.
-    void erase_account(vrnum::write_txn& txn, std::int64_t account_id);
+    /// Deletes in `txn` the account's mail rows and, when `address` is given, every row sent to
+    /// that address (another account's mail to it); returns their tokens for `forget`.
+    std::vector<std::string> erase_account(vrnum::write_txn& txn, std::int64_t account_id,
+                                           std::string_view address = {});
+    /// Removes the transport's copies (the file transport's `.eml` files) of erased rows: after
+    /// the erasing transaction committed, so that a rolled-back erasure keeps its files.
+    void forget(const std::vector<std::string>& tokens);
     /// Deletes sent and dead rows finished more than `keep_finished` ago (and the transport's
     /// files of them), as the worker does hourly; returns how many. Blocks: call it from
     /// outside the store's threads (e.g. `vrnumd purge`).

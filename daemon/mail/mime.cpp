@@ -83,6 +83,14 @@ void header(std::string& out, std::string_view name, std::string_view value) {
 
 }  // namespace
 
+std::string normalise_address(std::string_view address) {
+    std::string s(vrnum::detail::trim_ows(address));
+    for (char& c : s) {
+        c = vrnum::detail::ascii_lower(c);
+    }
+    return s;
+}
+
 bool valid_address(std::string_view a) {
     if (a.empty() || a.size() > max_address) {
         return false;

@@ -26,6 +26,10 @@ std::optional<mailbox> parse_mailbox(std::string_view text);
 /// True when `address` is a plain `local@domain` that `parse_mailbox` accepts.
 bool valid_address(std::string_view address);
 
+/// The form in which addresses are compared, stored and indexed: without the blanks around
+/// it, ASCII letters in lower case (as every mail provider we know treats them).
+std::string normalise_address(std::string_view address);
+
 /// The mailbox as a header value: the name quoted, or as encoded words when not ASCII
 /// (`used`: the characters before it on its first line, e.g. 6 for `From: `).
 std::string format_mailbox(const mailbox& m, std::size_t used = 0);

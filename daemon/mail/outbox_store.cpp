@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "crypto/encoding.hpp"
+#include "mail/mime.hpp"
 
 namespace vrnumd::mail {
 namespace {
@@ -78,6 +79,13 @@ CREATE TABLE mail_outbox (
 CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at) WHERE status = 'queued';
 CREATE INDEX mail_outbox_finished ON mail_outbox (finished_at) WHERE status <> 'queued';
 CREATE INDEX mail_outbox_account ON mail_outbox (account_id) WHERE account_id IS NOT NULL;
+)sql"},
+            // The blind index of the recipient (as accounts index their email): erasing an
+            // address also erases the mail other accounts sent to it (an email change).
+            {"mail", 2, R"sql(
+ALTER TABLE mail_outbox ADD COLUMN recipient_index TEXT;
+CREATE INDEX mail_outbox_recipient ON mail_outbox (recipient_index)
+    WHERE recipient_index IS NOT NULL;
 )sql"}};
 }
 
@@ -97,8 +105,11 @@ std::int64_t insert_mail(vrnum::write_txn& txn, const new_mail& m, vrnum::unix_m
     std::int64_t id = txn.last_insert_id();
     std::string to = txn.seal(m.to, id, recipient_column);
     std::string content = txn.seal(content_json(m.content), id, content_column);
-    txn.exec("UPDATE mail_outbox SET recipient = ?1, content = ?2 WHERE id = ?3",
-             {vrnum::blob{to}, vrnum::blob{content}, id});
+    std::string index = txn.blind_index(normalise_address(m.to));
+    txn.exec(
+        "UPDATE mail_outbox SET recipient = ?1, content = ?2, recipient_index = ?3 "
+        "WHERE id = ?4",
+        {vrnum::blob{to}, vrnum::blob{content}, std::string_view(index), id});
     return id;
 }
 
@@ -169,9 +180,19 @@ bool mark_dead(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms now,
 
 #undef VRNUMD_CLAIM_GUARD
 
-std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t account_id) {
-    return delete_returning_tokens(txn, "SELECT token FROM mail_outbox WHERE account_id = ?1",
-                                   "DELETE FROM mail_outbox WHERE account_id = ?1", account_id);
+std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t account_id,
+                                            std::string_view address) {
+    std::vector<std::string> tokens =
+        delete_returning_tokens(txn, "SELECT token FROM mail_outbox WHERE account_id = ?1",
+                                "DELETE FROM mail_outbox WHERE account_id = ?1", account_id);
+    if (!address.empty()) {
+        std::string index = txn.blind_index(normalise_address(address));
+        txn.query("SELECT token FROM mail_outbox WHERE recipient_index = ?1",
+                  {std::string_view(index)},
+                  [&](const vrnum::sql_row& r) { tokens.push_back(r.get_text(0)); });
+        txn.exec("DELETE FROM mail_outbox WHERE recipient_index = ?1", {std::string_view(index)});
+    }
+    return tokens;
 }
 
 std::vector<std::string> purge_finished_mail(vrnum::write_txn& txn, vrnum::unix_ms before) {

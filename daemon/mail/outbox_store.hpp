@@ -75,8 +75,10 @@ bool mark_retry(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms next,
 /// Marks the claimed row dead at `now` with `error` and drops its content.
 bool mark_dead(vrnum::write_txn& txn, const mail_claim& c, vrnum::unix_ms now,
                const std::string& error);
-/// Deletes every row of `account_id`; returns their tokens (for the transport's files).
-std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t account_id);
+/// Deletes every row of `account_id` and, when `address` is given, every row sent to it (found
+/// by its blind index); returns their tokens (for the transport's files).
+std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t account_id,
+                                            std::string_view address = {});
 /// Deletes sent and dead rows finished before `before`; returns their tokens.
 std::vector<std::string> purge_finished_mail(vrnum::write_txn& txn, vrnum::unix_ms before);
 /// The counts by state.

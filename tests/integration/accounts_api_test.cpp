@@ -2,6 +2,9 @@
 // confirmation, login and sessions, CSRF, rate limits, the bot check, password reset,
 // rectification, attribution and objection, API keys, deletion and its cancellation.
 
+#include <atomic>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <vrnum/time.hpp>
@@ -145,9 +148,13 @@ TEST(accounts_api, known_and_unknown_addresses_get_the_same_answers) {
     auto unknown = reg("unknown@example.com");
     EXPECT_EQ(known.status, unknown.status);
     EXPECT_EQ(known.body, unknown.body);
-    // The owner hears of the attempt; the password did not change.
-    EXPECT_FALSE(mailed_token(d.mail_dir(), "known@example.com", "/confirm-email").empty());
+    // The owner hears of the attempt, and gets no second confirmation; the password stays.
     ASSERT_TRUE(mailed(d.mail_dir(), "known@example.com", "Someone tried to sign up"));
+    std::size_t confirmations = 0;
+    for (const auto& m : mails_to(d.mail_dir(), "known@example.com")) {
+        confirmations += m.find("/confirm-email#token=") != std::string::npos ? 1 : 0;
+    }
+    EXPECT_EQ(confirmations, 1U);
     EXPECT_TRUE(api_client(d.address()).login("known@example.com"));
 
     double dummy_before = d.metric("vrnum_auth_dummy_password_checks_total");
@@ -171,6 +178,10 @@ TEST(accounts_api, known_and_unknown_addresses_get_the_same_answers) {
     EXPECT_EQ(r1.status, r2.status);
     EXPECT_EQ(r1.body, r2.body);
     EXPECT_FALSE(mailed_token(d.mail_dir(), "known@example.com", "/reset-password").empty());
+    // Nothing is left in the outbox either, so nothing is on its way to the unknown address.
+    ASSERT_TRUE(wait_for([&] {
+        return d.cli({"mail", "status"}).out.find("queued 0,") != std::string::npos;
+    }));
     EXPECT_TRUE(mails_to(d.mail_dir(), "nobody@example.com").empty());
 }
 
@@ -192,6 +203,8 @@ TEST(accounts_api, the_eleventh_failed_login_for_an_account_is_throttled) {
     int retry = std::stoi(r.header("Retry-After"));
     EXPECT_GT(retry, 0);
     EXPECT_LE(retry, 15 * 60);
+    EXPECT_EQ(d.metric("vrnum_auth_logins_total{outcome=\"failure\"}"), 10);
+    EXPECT_EQ(d.metric("vrnum_auth_logins_total{outcome=\"throttled\"}"), 1);
     // Even the right password waits now; another account does not.
     EXPECT_FALSE(api_client(d.address()).login("target@example.com"));
     EXPECT_TRUE(api_client(d.address()).login("bystander@example.com"));
@@ -203,6 +216,91 @@ TEST(accounts_api, the_eleventh_failed_login_for_an_account_is_throttled) {
     r = c.call("POST", "/auth/login",
                json_text({{"email", "ghost@example.com"}, {"password", "guess wrong again"}}));
     EXPECT_EQ(r.status, 429);
+}
+
+TEST(accounts_api, guesses_sent_at_once_do_not_pass_the_limit_together) {
+    account_daemon d;
+    sign_up(d, "parallel@example.com");
+    std::atomic<int> refused{0}, throttled{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 30; ++i) {
+        threads.emplace_back([&, i] {
+            api_client c(d.address());
+            auto r = c.call("POST", "/auth/login",
+                            json_text({{"email", "parallel@example.com"},
+                                       {"password", "parallel guess " + std::to_string(i)}}));
+            if (r.status == 401) {
+                ++refused;
+            } else if (r.status == 429) {
+                ++throttled;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_LE(refused.load(), 10);
+    EXPECT_EQ(refused.load() + throttled.load(), 30);
+}
+
+TEST(accounts_api, only_the_proven_owner_of_the_address_keeps_keys_and_sessions) {
+    account_daemon d;
+    // Someone signs up with another's address and cannot make a key while unconfirmed.
+    api_client squatter(d.address());
+    ASSERT_EQ(squatter
+                  .call("POST", "/auth/register",
+                        json_text({{"email", "owner@example.com"},
+                                   {"password", good_password},
+                                   {"age_confirmed", true}}))
+                  .status,
+              202);
+    ASSERT_TRUE(squatter.login("owner@example.com"));
+    auto r = squatter.call("POST", "/api-keys",
+                           json_text({{"name", "mine"}, {"password", good_password}}));
+    EXPECT_EQ(r.status, 403) << r.body;
+    r = squatter.call("PATCH", "/me",
+                      json_text({{"email", "squatter@example.com"}, {"password", good_password}}));
+    ASSERT_EQ(r.status, 200);
+    // The owner takes the account over by a reset: the squatter keeps nothing.
+    api_client owner(d.address());
+    ASSERT_EQ(owner
+                  .call("POST", "/auth/password-reset/request",
+                        json_text({{"email", "owner@example.com"}}))
+                  .status,
+              202);
+    std::string token = mailed_token(d.mail_dir(), "owner@example.com", "/reset-password");
+    r = owner.call("POST", "/auth/password-reset/confirm",
+                   json_text({{"token", token}, {"password", "a fresh and private passphrase"}}));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(squatter.call("GET", "/me").status, 401);
+    std::string change = mailed_token(d.mail_dir(), "squatter@example.com", "/confirm-email");
+    ASSERT_FALSE(change.empty());
+    EXPECT_EQ(owner.call("POST", "/auth/confirm-email", json_text({{"token", change}})).status,
+              422);  // the squatter's pending change went with the reset
+    ASSERT_TRUE(owner.login("owner@example.com", "a fresh and private passphrase"));
+    auto me = body_of(owner.call("GET", "/me"));
+    EXPECT_EQ(me.at("email"), "owner@example.com");
+    EXPECT_TRUE(me.at("pending_email").is_null());
+
+    // A key made by the confirmed owner is revoked by a later reset too.
+    r = owner.call("POST", "/api-keys",
+                   json_text({{"name", "ci"}, {"password", "a fresh and private passphrase"}}));
+    ASSERT_EQ(r.status, 201) << r.body;
+    std::string key(body_of(r).at("key").as_string());
+    ASSERT_EQ(owner
+                  .call("POST", "/auth/password-reset/request",
+                        json_text({{"email", "owner@example.com"}}))
+                  .status,
+              202);
+    token = mailed_token(d.mail_dir(), "owner@example.com", "/reset-password", 2);
+    ASSERT_EQ(owner
+                  .call("POST", "/auth/password-reset/confirm",
+                        json_text({{"token", token}, {"password", "yet another passphrase"}}))
+                  .status,
+              200);
+    EXPECT_EQ(
+        request(d.address(), "GET", "/api/v1/me", "", {{"Authorization", "Bearer " + key}})->status,
+        401);
 }
 
 TEST(accounts_api, auth_routes_are_limited_per_client_ip) {
@@ -219,7 +317,7 @@ TEST(accounts_api, auth_routes_are_limited_per_client_ip) {
     }
     EXPECT_EQ(statuses, (std::vector<unsigned>{202, 202, 202, 202, 202, 429, 429}));
     // Other routes are not counted.
-    EXPECT_EQ(request(d.address(), "GET", "/healthz")->status, 200);
+    EXPECT_EQ(c.call("GET", "/me").status, 401);
 }
 
 TEST(accounts_api, state_changes_with_the_cookie_need_the_csrf_token_and_origin) {

@@ -109,13 +109,52 @@ TEST_F(accounts_store, sessions_end_when_idle_or_past_their_absolute_end) {
     write([&](vrnum::write_txn& t) { touch_session(t, find(5000)->row, 9000); });
     EXPECT_TRUE(find(9999));
     EXPECT_FALSE(find(10'000));  // absolute end, however recently seen
-    EXPECT_FALSE(find(0).has_value() && false);
     std::optional<session_info> none;
     read([&](vrnum::read_txn& t) { none = find_session(t, s.id + "x", 1, 3000); });
     EXPECT_FALSE(none);
     std::int64_t purged = 0;
     write([&](vrnum::write_txn& t) { purged = purge_expired_sessions(t, 10'000, 3000); });
     EXPECT_EQ(purged, 1);
+}
+
+TEST_F(accounts_store, an_erasure_notice_is_claimed_once_and_a_cancellation_undoes_the_request) {
+    std::int64_t id = make("e@example.com");
+    bool due = true;
+    read([&](vrnum::read_txn& t) { due = due_for_erasure(t, id, 5000); });
+    EXPECT_FALSE(due);  // never asked
+    write([&](vrnum::write_txn& t) { EXPECT_EQ(schedule_deletion(t, id, 2000), 2000); });
+    write([&](vrnum::write_txn& t) { EXPECT_EQ(schedule_deletion(t, id, 3000), 2000); });
+    read([&](vrnum::read_txn& t) {
+        EXPECT_FALSE(due_for_erasure(t, id, 1999));
+        EXPECT_TRUE(due_for_erasure(t, id, 2000));
+    });
+    write([&](vrnum::write_txn& t) {
+        EXPECT_FALSE(claim_erasure_notice(t, id, 4000));     // claimed now
+        EXPECT_EQ(claim_erasure_notice(t, id, 4500), 4000);  // by the earlier run
+    });
+    write([&](vrnum::write_txn& t) { cancel_deletion(t, id); });
+    read([&](vrnum::read_txn& t) { EXPECT_FALSE(due_for_erasure(t, id, 9000)); });
+    // Asked again later: a new notice is due.
+    write([&](vrnum::write_txn& t) {
+        schedule_deletion(t, id, 6000);
+        EXPECT_FALSE(claim_erasure_notice(t, id, 7000));
+    });
+}
+
+TEST_F(accounts_store, an_erased_address_leaves_other_accounts_pending_changes) {
+    std::int64_t a = make("a@example.com"), b = make("b@example.com");
+    write([&](vrnum::write_txn& t) {
+        set_pending_email(t, a, "B@example.com");
+        issue_token(t, a, token_purpose::change_email, 0, 10'000);
+        set_pending_email(t, b, "c@example.com");
+    });
+    write([&](vrnum::write_txn& t) { forget_pending_address(t, "b@example.com"); });
+    read([&](vrnum::read_txn& t) {
+        EXPECT_FALSE(load_account(t, a)->pending_email);
+        EXPECT_EQ(load_account(t, b)->pending_email, "c@example.com");
+        t.query("SELECT count(*) FROM account_tokens WHERE account_id = ?1", {a},
+                [&](const vrnum::sql_row& r) { EXPECT_EQ(r.get_int(0), 0); });
+    });
 }
 
 TEST_F(accounts_store, deleting_an_account_takes_its_credentials_with_it) {

@@ -223,11 +223,36 @@ TEST_F(outbox_fixture, an_account_erasure_takes_its_rows_and_what_the_transport_
     std::int64_t a = enqueue_sync(*st, *m, mine);
     std::int64_t b = enqueue_sync(*st, *m, other);
     std::string token = state_of(*st, a).token;
-    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m->erase_account(txn, 7); }));
+    std::vector<std::string> erased_tokens;
+    ASSERT_FALSE(
+        write_sync(*st, [&](vrnum::write_txn& txn) { erased_tokens = m->erase_account(txn, 7); }));
+    m->forget(erased_tokens);
     EXPECT_FALSE(find_state(*st, a));
     EXPECT_TRUE(find_state(*st, b));
     std::lock_guard lock(script->mu);
     EXPECT_EQ(script->erased, std::vector<std::string>{token});
+}
+
+// Another account's mail to the erased address (an email change it asked for) goes too.
+TEST_F(outbox_fixture, an_erasure_by_address_takes_other_accounts_mail_to_it) {
+    auto m = scripted_mailer();
+    mail_request mine = test_mail("Erased@Example.com");
+    mine.account_id = 7;
+    mail_request to_me = test_mail("erased@example.COM");
+    to_me.account_id = 8;
+    mail_request unrelated = test_mail("kept@example.com");
+    unrelated.account_id = 8;
+    std::int64_t a = enqueue_sync(*st, *m, mine);
+    std::int64_t b = enqueue_sync(*st, *m, to_me);
+    std::int64_t c = enqueue_sync(*st, *m, unrelated);
+    std::vector<std::string> tokens;
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        tokens = m->erase_account(txn, 7, "erased@example.com");
+    }));
+    EXPECT_EQ(tokens.size(), 2U);
+    EXPECT_FALSE(find_state(*st, a));
+    EXPECT_FALSE(find_state(*st, b));
+    EXPECT_TRUE(find_state(*st, c));
 }
 
 TEST_F(outbox_fixture, a_late_result_never_lands_on_another_mail_or_attempt) {
@@ -240,7 +265,10 @@ TEST_F(outbox_fixture, a_late_result_never_lands_on_another_mail_or_attempt) {
     ASSERT_FALSE(write_sync(
         *st, [&](vrnum::write_txn& txn) { ASSERT_TRUE(claim_mail(txn, a, due, due + 1)); }));
     // The account goes while the attempt is out; the next mail must not take the freed id.
-    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m->erase_account(txn, 7); }));
+    std::vector<std::string> erased_tokens;
+    ASSERT_FALSE(
+        write_sync(*st, [&](vrnum::write_txn& txn) { erased_tokens = m->erase_account(txn, 7); }));
+    m->forget(erased_tokens);
     std::int64_t b = enqueue_sync(*st, *m, test_mail("b@example.com"));
     EXPECT_GT(b, a);
     bool ours = true;
@@ -273,7 +301,10 @@ TEST_F(outbox_fixture, an_erasure_during_a_send_takes_what_the_send_left_behind)
     std::int64_t id = enqueue_sync(*st, *m, mine);
     std::string token = state_of(*st, id).token;
     script->during_send = [&] {
-        ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m->erase_account(txn, 9); }));
+        std::vector<std::string> erased_tokens;
+        ASSERT_FALSE(write_sync(
+            *st, [&](vrnum::write_txn& txn) { erased_tokens = m->erase_account(txn, 9); }));
+        m->forget(erased_tokens);
     };
     m->start();
     ASSERT_TRUE(wait_for([&] {
@@ -403,7 +434,10 @@ TEST(file_transport, writes_an_eml_that_python_email_reads_with_utf8_subject_par
     EXPECT_LE(j["max_line"].as_int64(), 78);
 
     // Erasing the account takes the file with the row.
-    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) { m.erase_account(txn, 7); }));
+    std::vector<std::string> erased_tokens;
+    ASSERT_FALSE(
+        write_sync(*st, [&](vrnum::write_txn& txn) { erased_tokens = m.erase_account(txn, 7); }));
+    m.forget(erased_tokens);
     EXPECT_FALSE(std::filesystem::exists(file));
 }
 
