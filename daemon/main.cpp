@@ -306,6 +306,9 @@ int main(int argc, char** argv) {
     notify_cmd->add_option("--template", notify_template, "a mail template's name")->required();
     std::vector<std::string> notify_params;
     notify_cmd->add_option("--param", notify_params, "a template value, KEY=VALUE (repeatable)");
+    bool notify_marketing = false;
+    notify_cmd->add_flag("--marketing", notify_marketing,
+                         "marketing mail: only to the accounts that opted in");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -371,7 +374,8 @@ int main(int argc, char** argv) {
                 }
                 params[p.substr(0, eq)] = p.substr(eq + 1);
             }
-            return vrnumd::run_notify_all(cfg, notify_template, params, std::cout, std::cerr);
+            return vrnumd::run_notify_all(cfg, notify_template, params, notify_marketing, std::cout,
+                                          std::cerr);
         }
         if (list_cmd->parsed()) {
             return vrnumd::run_messages_list(cfg, list_opts, std::cout, std::cerr);

@@ -216,9 +216,10 @@ std::optional<account> load_account(vrnum::read_txn& txn, std::int64_t id) {
     return query_account(txn, "WHERE id = ?1", id);
 }
 
-std::vector<std::int64_t> account_ids(vrnum::read_txn& txn) {
+std::vector<std::int64_t> account_ids(vrnum::read_txn& txn, bool opted_in) {
     std::vector<std::int64_t> ids;
-    txn.query("SELECT id FROM accounts ORDER BY id", {},
+    txn.query("SELECT id FROM accounts WHERE ?1 = 0 OR marketing_opt_in = 1 ORDER BY id",
+              {std::int64_t{opted_in ? 1 : 0}},
               [&](const vrnum::sql_row& r) { ids.push_back(r.get_int(0)); });
     return ids;
 }

@@ -58,8 +58,9 @@ std::optional<std::int64_t> create_account(vrnum::write_txn& txn, std::string_vi
 std::optional<account> find_account_by_email(vrnum::read_txn& txn, std::string_view email);
 /// The account with this id, if any.
 std::optional<account> load_account(vrnum::read_txn& txn, std::int64_t id);
-/// Every account id, ascending (for notices to all).
-std::vector<std::int64_t> account_ids(vrnum::read_txn& txn);
+/// Every account id, ascending (for notices to all); with `opted_in`, only the accounts that
+/// agreed to marketing mail.
+std::vector<std::int64_t> account_ids(vrnum::read_txn& txn, bool opted_in = false);
 
 void set_email_confirmed(vrnum::write_txn& txn, std::int64_t id);
 void set_password_hash(vrnum::write_txn& txn, std::int64_t id, std::string_view hash);

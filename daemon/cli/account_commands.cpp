@@ -133,8 +133,8 @@ int run_accounts_delete(const daemon_config& cfg, const std::string& email, bool
 }
 
 int run_notify_all(const daemon_config& cfg, const std::string& template_name,
-                   const std::map<std::string, std::string>& params, std::ostream& out,
-                   std::ostream& err) {
+                   const std::map<std::string, std::string>& params, bool marketing,
+                   std::ostream& out, std::ostream& err) {
     const auto& templates = mail::template_set::builtin();
     auto names = templates.names();
     auto needed = templates.parameters(template_name);
@@ -160,7 +160,7 @@ int run_notify_all(const daemon_config& cfg, const std::string& template_name,
     account_context ctx(cfg);
     std::vector<std::int64_t> ids;
     read_sync(
-        *ctx.store, [&](vrnum::read_txn& txn) { ids = accounts::account_ids(txn); },
+        *ctx.store, [&](vrnum::read_txn& txn) { ids = accounts::account_ids(txn, marketing); },
         "cannot read the accounts");
     // In chunks: each a short write, so that webhooks keep flowing while thousands queue.
     constexpr std::size_t chunk = 200;
@@ -180,7 +180,8 @@ int run_notify_all(const daemon_config& cfg, const std::string& template_name,
         out << "queued " << queued << " of " << ids.size() << std::endl;
     }
     ctx.mailer->wake();
-    audit(*ctx.log, "notify-all", {{"template", template_name}, {"queued", queued}});
+    audit(*ctx.log, "notify-all",
+          {{"template", template_name}, {"marketing", marketing}, {"queued", queued}});
     out << "queued " << template_name << " to " << queued << " account" << (queued == 1 ? "" : "s")
         << "; see `vrnumd mail status`" << std::endl;
     return exit_ok;

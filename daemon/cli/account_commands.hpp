@@ -43,9 +43,10 @@ int run_accounts_export(const daemon_config& cfg, const std::string& email,
 /// erases at once (`--now`, e.g. a minor's account).
 int run_accounts_delete(const daemon_config& cfg, const std::string& email, bool now,
                         std::ostream& out);
-/// `vrnumd notify-all --template NAME [--param KEY=VALUE]...`: queues the mail to every account.
+/// `vrnumd notify-all --template NAME [--param KEY=VALUE]... [--marketing]`: queues the mail
+/// to every account, or with `marketing` only to those that opted in to marketing mail.
 int run_notify_all(const daemon_config& cfg, const std::string& template_name,
-                   const std::map<std::string, std::string>& params, std::ostream& out,
-                   std::ostream& err);
+                   const std::map<std::string, std::string>& params, bool marketing,
+                   std::ostream& out, std::ostream& err);
 
 }  // namespace vrnumd

@@ -372,6 +372,20 @@ TEST(accounts_privacy, notify_all_mails_every_account) {
     for (std::string who : {"one@example.com", "two@example.com"}) {
         EXPECT_TRUE(mailed(d.mail_dir(), who, "keep SMS for 14 days")) << who;
     }
+    // Marketing mail reaches only those who opted in.
+    api_client two(d.address());
+    ASSERT_TRUE(two.login("two@example.com"));
+    ASSERT_EQ(two.call("PATCH", "/me", json_text({{"marketing_opt_in", true}})).status, 200);
+    r = d.cli({"notify-all", "--marketing", "--template", "policy_change", "--param",
+               "effective_date=2027-03-01", "--param", "summary=A new country: Latvia."});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("to 1 account;"), std::string::npos) << r.out;
+    EXPECT_TRUE(mailed(d.mail_dir(), "two@example.com", "A new country: Latvia."));
+    ASSERT_TRUE(wait_for([&] {
+        return d.cli({"mail", "status"}).out.find("queued 0,") != std::string::npos;
+    }));
+    EXPECT_FALSE(mailed(d.mail_dir(), "one@example.com", "A new country: Latvia.",
+                        std::chrono::milliseconds(0)));
 }
 
 }  // namespace

@@ -163,17 +163,19 @@ inline std::vector<std::string> mails_to(const std::filesystem::path& dir, const
 }
 
 /// True once a mail to `to` holding `text` (its subject or its decoded parts) is in `dir`,
-/// waiting up to 20 s.
-inline bool mailed(const std::filesystem::path& dir, const std::string& to,
-                   const std::string& text) {
-    return wait_for([&] {
-        for (const auto& m : mails_to(dir, to)) {
-            if (m.find(text) != std::string::npos) {
-                return true;
+/// waiting up to `limit`.
+inline bool mailed(const std::filesystem::path& dir, const std::string& to, const std::string& text,
+                   std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    return wait_for(
+        [&] {
+            for (const auto& m : mails_to(dir, to)) {
+                if (m.find(text) != std::string::npos) {
+                    return true;
+                }
             }
-        }
-        return false;
-    });
+            return false;
+        },
+        limit);
 }
 
 /// The token of the newest mail to `to` whose link path is `link` (e.g. "/confirm-email"),
