@@ -149,17 +149,32 @@ asio::awaitable<response> service::impl::do_login(request& req) {
         count(logins_throttled);
         co_return api::rate_limited(wait->count());
     }
+    auto a = co_await password_account(*email, *password);
+    if (!a) {
+        if (a.error() != errc::unauthorized) {
+            co_return store_error(a.error());
+        }
+        count(logins_failure);
+        co_return api::error(errc::unauthorized, "wrong email or password");
+    }
+    opts.limiter->reset(key);
+    count(logins_success);
+    co_return co_await start_session(*a);
+}
+
+asio::awaitable<vrnum::result<account>> service::impl::password_account(
+    const std::string& email, const std::string& password) {
     std::optional<account> a;
-    auto ec = co_await read([&](vrnum::read_txn& txn) { a = find_account_by_email(txn, *email); });
+    auto ec = co_await read([&](vrnum::read_txn& txn) { a = find_account_by_email(txn, email); });
     if (ec) {
-        co_return store_error(ec);
+        co_return ec;
     }
     vrnum::result<bool> good = false;
     if (a) {
-        good = co_await check_password(*password, a->password_hash);
+        good = co_await check_password(password, a->password_hash);
     } else {
         // The same argon2 work as for a known address: the answer's timing tells nothing.
-        auto dummy = [p = *password] {
+        auto dummy = [p = password] {
             verify_dummy(p);
             return false;
         };
@@ -167,28 +182,29 @@ asio::awaitable<response> service::impl::do_login(request& req) {
         count(dummy_counter);
     }
     if (!good) {
-        co_return store_error(good.error());
+        co_return good.error();
     }
     if (!*good) {
-        count(logins_failure);
-        co_return api::error(errc::unauthorized, "wrong email or password");
+        co_return make_error_code(errc::unauthorized);
     }
-    opts.limiter->reset(key);
-    count(logins_success);
+    co_return std::move(*a);
+}
+
+asio::awaitable<response> service::impl::start_session(const account& a) {
     vrnum::unix_ms t = now();
     new_session s;
     auto absolute = std::int64_t{cfg.auth.session_absolute_hours} * 3600 * 1000;
-    ec = co_await write(
-        [&](vrnum::write_txn& txn) { s = create_session(txn, a->id, t, t + absolute); });
+    auto ec = co_await write(
+        [&](vrnum::write_txn& txn) { s = create_session(txn, a.id, t, t + absolute); });
     if (ec) {
         co_return store_error(ec);
     }
     std::optional<vrnum::unix_ms> erasure;
-    if (a->deletion_requested_at) {
-        erasure = erasure_time(*a->deletion_requested_at);
+    if (a.deletion_requested_at) {
+        erasure = erasure_time(*a.deletion_requested_at);
     }
     auto r = api::reply(200, json::object{{"csrf_token", s.csrf_token},
-                                          {"email_confirmed", a->email_confirmed},
+                                          {"email_confirmed", a.email_confirmed},
                                           {"deletion_scheduled_at", api::time_or_null(erasure)}});
     r.set("Set-Cookie", session_cookie(s.id));
     co_return r;

@@ -136,6 +136,13 @@ struct service::impl {
     /// The authenticated caller and the account, opened.
     asio::awaitable<vrnum::result<std::pair<principal, account>>> caller(const request& req);
 
+    /// The account whose password `password` is; `unauthorized` for a wrong password and for
+    /// an unknown address alike, after the same argon2 work.
+    asio::awaitable<vrnum::result<account>> password_account(const std::string& email,
+                                                             const std::string& password);
+    /// Starts a session for `a`: the login answer with its cookie.
+    asio::awaitable<response> start_session(const account& a);
+
     /// Set-Cookie values that start and end a session.
     std::string session_cookie(const std::string& id) const;
     std::string cleared_cookie() const;
