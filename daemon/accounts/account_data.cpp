@@ -120,9 +120,10 @@ bool service::impl::await_notice(std::int64_t mail_id, std::chrono::milliseconds
     return true;
 }
 
-bool service::impl::truncate_wal() {
-    // A reader of another process (a command) may hold the log for a moment: a few tries.
-    for (int i = 0; i < 20; ++i) {
+bool service::impl::truncate_wal(const std::stop_token& stop) {
+    // A reader (of this process or a command) may hold the log for a moment: a few tries,
+    // each of which holds the write lock for up to the busy timeout, so no more than three.
+    for (int i = 0; i < 3 && !stop.stop_requested(); ++i) {
         if (store.checkpoint()) {
             checkpoint_owed.store(false);
             return true;
@@ -147,11 +148,10 @@ erase_outcome service::impl::erase(std::int64_t id, std::optional<vrnum::unix_ms
         return cutoff ? due_for_erasure(txn, id, *cutoff) : load_account(txn, id).has_value();
     };
     // The last mail to the address, sent (or given up) before the address is erased: the
-    // erasure below takes its row and file with the rest. One notice, however many erasers.
+    // erasure below takes its row and file with the rest. One notice, however many erasers:
+    // the first queues it and records it on the account; every one waits for that mail.
     bool due = false;
-    std::optional<vrnum::unix_ms> claimed_before;
     std::int64_t notice = 0;
-    vrnum::unix_ms t = now();
     write_sync(
         store,
         [&](vrnum::write_txn& txn) {
@@ -159,24 +159,21 @@ erase_outcome service::impl::erase(std::int64_t id, std::optional<vrnum::unix_ms
             if (!due) {
                 return;
             }
-            claimed_before = claim_erasure_notice(txn, id, t);
-            if (!claimed_before) {
-                auto a = load_account(txn, id);
-                notice = m->enqueue(txn, {a->email, "deletion_completed", {}, id});
+            if (auto queued = erasure_notice(txn, id)) {
+                notice = *queued;
+                return;
             }
+            auto a = load_account(txn, id);
+            notice = m->enqueue(txn, {a->email, "deletion_completed", {}, id});
+            set_erasure_notice(txn, id, notice);
         },
         "cannot queue the deletion notice");
     if (!due) {
         return erase_outcome::not_due;
     }
-    if (claimed_before && t - *claimed_before < opts.notice_wait.count() * 2) {
-        return erase_outcome::interrupted;  // another eraser is waiting for its notice
-    }
-    if (notice != 0) {
-        m->wake();
-        if (!await_notice(notice, opts.notice_wait, stop)) {
-            return erase_outcome::interrupted;  // the next run takes it up
-        }
+    m->wake();
+    if (!await_notice(notice, opts.notice_wait, stop)) {
+        return erase_outcome::interrupted;  // the next run takes it up
     }
     bool erased = false;
     std::vector<std::string> files;
@@ -201,7 +198,7 @@ erase_outcome service::impl::erase(std::int64_t id, std::optional<vrnum::unix_ms
     }
     m->forget(files);  // after the commit: a rolled-back erasure keeps its files
     // The erased rows' old page images leave the write-ahead log too.
-    truncate_wal();
+    truncate_wal(stop);
     count(erased_counter);
     vrnum::detail::log_event(*log, spdlog::level::info, "account erased", {{"account_id", id}});
     return erase_outcome::erased;
@@ -218,7 +215,7 @@ std::optional<boost::json::object> service::export_account(std::int64_t id) {
 std::size_t service::erase_due(const std::stop_token& stop) {
     impl& m = *impl_;
     if (m.checkpoint_owed.load()) {
-        m.truncate_wal();
+        m.truncate_wal(stop);
     }
     auto days = std::int64_t{m.cfg.retention.account_deletion_days};
     vrnum::unix_ms cutoff = m.now() - days * 86400 * 1000;

@@ -137,7 +137,6 @@ CREATE TABLE accounts (
   attribution BLOB,
   attribution_objection INTEGER NOT NULL DEFAULT 0,
   deletion_requested_at INTEGER,
-  erasure_notice_at INTEGER,
   pending_email BLOB,
   pending_email_index TEXT
 );
@@ -172,6 +171,11 @@ CREATE TABLE api_keys (
   last_used_at INTEGER
 );
 CREATE INDEX api_keys_account ON api_keys(account_id);
+)"},
+            // The "account deleted" mail queued for an erasure in progress (its outbox id):
+            // every eraser waits for that one, and a cancel is refused once it is queued.
+            {"accounts", 2, R"(
+ALTER TABLE accounts ADD COLUMN erasure_notice INTEGER;
 )"}};
 }
 
@@ -270,9 +274,10 @@ bool apply_pending_email(vrnum::write_txn& txn, std::int64_t id) {
 }
 
 vrnum::unix_ms schedule_deletion(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms at) {
+    // A fresh request starts without a notice (one left by an interrupted `--now` goes).
     txn.exec(
-        "UPDATE accounts SET deletion_requested_at = coalesce(deletion_requested_at, ?1) "
-        "WHERE id = ?2",
+        "UPDATE accounts SET deletion_requested_at = ?1, erasure_notice = NULL "
+        "WHERE id = ?2 AND deletion_requested_at IS NULL",
         {at, id});
     vrnum::unix_ms asked = at;
     txn.query("SELECT deletion_requested_at FROM accounts WHERE id = ?1", {id},
@@ -280,11 +285,11 @@ vrnum::unix_ms schedule_deletion(vrnum::write_txn& txn, std::int64_t id, vrnum::
     return asked;
 }
 
-void cancel_deletion(vrnum::write_txn& txn, std::int64_t id) {
-    txn.exec(
-        "UPDATE accounts SET deletion_requested_at = NULL, erasure_notice_at = NULL "
-        "WHERE id = ?1",
-        {id});
+bool cancel_deletion(vrnum::write_txn& txn, std::int64_t id) {
+    return txn.exec(
+               "UPDATE accounts SET deletion_requested_at = NULL "
+               "WHERE id = ?1 AND erasure_notice IS NULL",
+               {id}) == 1;
 }
 
 bool due_for_erasure(vrnum::read_txn& txn, std::int64_t id, vrnum::unix_ms cutoff) {
@@ -296,17 +301,15 @@ bool due_for_erasure(vrnum::read_txn& txn, std::int64_t id, vrnum::unix_ms cutof
     return due;
 }
 
-std::optional<vrnum::unix_ms> claim_erasure_notice(vrnum::write_txn& txn, std::int64_t id,
-                                                   vrnum::unix_ms now) {
-    if (txn.exec("UPDATE accounts SET erasure_notice_at = ?1 WHERE id = ?2 AND "
-                 "erasure_notice_at IS NULL",
-                 {now, id}) == 1) {
-        return std::nullopt;
-    }
-    vrnum::unix_ms earlier = 0;
-    txn.query("SELECT erasure_notice_at FROM accounts WHERE id = ?1", {id},
-              [&](const vrnum::sql_row& r) { earlier = r.get_int(0); });
-    return earlier;
+std::optional<std::int64_t> erasure_notice(vrnum::read_txn& txn, std::int64_t id) {
+    std::optional<std::int64_t> mail_id;
+    txn.query("SELECT erasure_notice FROM accounts WHERE id = ?1 AND erasure_notice IS NOT NULL",
+              {id}, [&](const vrnum::sql_row& r) { mail_id = r.get_int(0); });
+    return mail_id;
+}
+
+void set_erasure_notice(vrnum::write_txn& txn, std::int64_t id, std::int64_t mail_id) {
+    txn.exec("UPDATE accounts SET erasure_notice = ?1 WHERE id = ?2", {mail_id, id});
 }
 
 void clear_pending_email(vrnum::write_txn& txn, std::int64_t id) {

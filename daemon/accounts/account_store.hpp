@@ -72,16 +72,19 @@ void set_pending_email(vrnum::write_txn& txn, std::int64_t id, std::string_view 
 /// Makes the pending address the account's own; false when there is none or another account
 /// took that address meanwhile (the pending one is dropped either way).
 bool apply_pending_email(vrnum::write_txn& txn, std::int64_t id);
-/// Asks for erasure at `at` (kept when already asked); returns when it was asked.
+/// Asks for erasure at `at` (kept when already asked; a fresh request drops any notice left
+/// by an interrupted erasure); returns when it was asked.
 vrnum::unix_ms schedule_deletion(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms at);
-/// Withdraws the request (and any erasure notice claimed for it).
-void cancel_deletion(vrnum::write_txn& txn, std::int64_t id);
+/// Withdraws the request; false (and nothing changes) once the erasure has begun, i.e. its
+/// notice is queued: the customer would otherwise be told of a deletion that did not happen.
+bool cancel_deletion(vrnum::write_txn& txn, std::int64_t id);
 /// True when account `id` asked for erasure at or before `cutoff` (and has not withdrawn).
 bool due_for_erasure(vrnum::read_txn& txn, std::int64_t id, vrnum::unix_ms cutoff);
-/// Marks the erasure's notice as queued at `now` (nullopt), or returns when an earlier run
-/// queued it: two erasers, e.g. the daemon's job and `vrnumd purge`, send one notice.
-std::optional<vrnum::unix_ms> claim_erasure_notice(vrnum::write_txn& txn, std::int64_t id,
-                                                   vrnum::unix_ms now);
+/// The outbox id of the notice queued for the account's erasure, if one is.
+std::optional<std::int64_t> erasure_notice(vrnum::read_txn& txn, std::int64_t id);
+/// Records `mail_id` as the erasure's notice: every eraser (the daemon's job, `vrnumd purge`,
+/// `accounts delete --now`) then waits for that one mail rather than queueing its own.
+void set_erasure_notice(vrnum::write_txn& txn, std::int64_t id, std::int64_t mail_id);
 /// Drops the account's pending email change and its link.
 void clear_pending_email(vrnum::write_txn& txn, std::int64_t id);
 /// Drops every account's pending change to `email` (an address being erased).

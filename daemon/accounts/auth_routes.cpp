@@ -334,6 +334,7 @@ asio::awaitable<response> service::impl::do_reset_confirm(request& req) {
     if (!done) {
         co_return api::error(errc::validation, "token: is unknown, used or expired");
     }
+    opts.limiter->reset(account_key("login", a->email));  // the owner proved the inbox
     co_return api::reply(200, json::object{{"status", "password_changed"}});
 }
 

@@ -200,13 +200,17 @@ asio::awaitable<response> service::impl::do_cancel_deletion(request& req) {
         co_return auth_error(c.error());
     }
     auto& [who, a] = *c;
+    bool cancelled = false;
     std::optional<account> updated;
     auto ec = co_await write([&](vrnum::write_txn& txn) {
-        cancel_deletion(txn, a.id);
+        cancelled = cancel_deletion(txn, a.id);
         updated = load_account(txn, a.id);
     });
     if (ec) {
         co_return store_error(ec);
+    }
+    if (!cancelled) {
+        co_return api::error(errc::conflict, "the erasure has begun and cannot be cancelled");
     }
     co_return api::reply(200, me_json(updated.value_or(a), who.csrf_token));
 }

@@ -110,7 +110,8 @@ class service {
     std::size_t erase_due(const std::stop_token& stop = {});
     /// False while an erasure's WAL truncation is owed (a reader kept it from finishing).
     bool wal_clean() const noexcept;
-    /// Erases account `id` now (`vrnumd accounts delete --now`); false when it does not exist.
+    /// Erases account `id` now (`vrnumd accounts delete --now`), after its notice left (or
+    /// `notice_wait` passed); false when it does not exist (any more).
     bool erase_now(std::int64_t id);
     /// Deletes expired link tokens and sessions; returns how many rows went. Blocks.
     std::size_t purge_expired();

@@ -182,7 +182,7 @@ struct service::impl {
     erase_outcome erase(std::int64_t id, std::optional<vrnum::unix_ms> cutoff,
                         const std::stop_token& stop);
     /// Truncates the WAL after an erasure (retrying a little); false leaves it owed.
-    bool truncate_wal();
+    bool truncate_wal(const std::stop_token& stop);
     std::atomic<bool> checkpoint_owed{false};
     /// The export of account `id` in `txn`; nullopt when there is no such account.
     std::optional<json::object> export_in(vrnum::read_txn& txn, std::int64_t id) const;

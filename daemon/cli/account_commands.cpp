@@ -116,7 +116,11 @@ int run_accounts_delete(const daemon_config& cfg, const std::string& email, bool
     }
     if (now) {
         out << "sending the deletion notice, then erasing account " << a->id << std::endl;
-        ctx.service->erase_now(a->id);
+        if (!ctx.service->erase_now(a->id)) {
+            // Another eraser (the daemon's job, a second command) finished it first.
+            out << "account " << a->id << " was erased meanwhile by another process" << std::endl;
+            return exit_ok;
+        }
         out << "erased account " << a->id << std::endl;
         if (!ctx.service->wal_clean()) {
             out << "the write-ahead log still holds pages of it (another process kept it "

@@ -53,6 +53,17 @@ class file_transport final : public transport {
         }
     }
 
+    std::vector<std::string> kept() const override {
+        std::vector<std::string> tokens;
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+            if (e.path().extension() == ".eml") {
+                tokens.push_back(e.path().stem().string());
+            }
+        }
+        return tokens;
+    }
+
     std::string_view name() const override { return "file"; }
 
   private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -260,13 +261,24 @@ vrnum::unix_ms mailer::finished_cutoff() const {
 }
 
 std::size_t mailer::purge_finished() {
+    // Listed before the rows are read: a copy listed whose row is gone by then is an orphan.
+    std::vector<std::string> copies = transport_->kept();
     std::vector<std::string> tokens;
     vrnum::unix_ms before = finished_cutoff();
     write_sync(
         store_, [&](vrnum::write_txn& txn) { tokens = purge_finished_mail(txn, before); },
         "cannot purge the mail outbox");
     transport_->erase(tokens);
-    return tokens.size();
+    std::size_t purged = tokens.size();
+    if (!copies.empty()) {
+        std::set<std::string> rows;
+        read_sync(
+            store_, [&](vrnum::read_txn& txn) { rows = all_mail_tokens(txn); },
+            "cannot read the mail outbox");
+        std::erase_if(copies, [&](const std::string& t) { return rows.contains(t); });
+        transport_->erase(copies);
+    }
+    return purged;
 }
 
 void mailer::wake() {

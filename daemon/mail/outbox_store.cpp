@@ -191,6 +191,20 @@ std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t 
                   {std::string_view(index)},
                   [&](const vrnum::sql_row& r) { tokens.push_back(r.get_text(0)); });
         txn.exec("DELETE FROM mail_outbox WHERE recipient_index = ?1", {std::string_view(index)});
+        // Rows queued before the index existed (mail migration 2): opened one by one.
+        std::string wanted = normalise_address(address);
+        std::vector<std::pair<std::int64_t, std::string>> legacy;
+        txn.query("SELECT id, recipient, token FROM mail_outbox WHERE recipient_index IS NULL", {},
+                  [&](const vrnum::sql_row& r) {
+                      auto to = txn.open(r.get_blob(1), r.get_int(0), recipient_column);
+                      if (to && normalise_address(*to) == wanted) {
+                          legacy.emplace_back(r.get_int(0), r.get_text(2));
+                      }
+                  });
+        for (auto& [id, token] : legacy) {
+            txn.exec("DELETE FROM mail_outbox WHERE id = ?1", {id});
+            tokens.push_back(std::move(token));
+        }
     }
     return tokens;
 }
@@ -199,6 +213,13 @@ std::vector<std::string> purge_finished_mail(vrnum::write_txn& txn, vrnum::unix_
     return delete_returning_tokens(
         txn, "SELECT token FROM mail_outbox WHERE status <> 'queued' AND finished_at < ?1",
         "DELETE FROM mail_outbox WHERE status <> 'queued' AND finished_at < ?1", before);
+}
+
+std::set<std::string> all_mail_tokens(vrnum::read_txn& txn) {
+    std::set<std::string> tokens;
+    txn.query("SELECT token FROM mail_outbox", {},
+              [&](const vrnum::sql_row& r) { tokens.insert(r.get_text(0)); });
+    return tokens;
 }
 
 outbox_counts count_mail(vrnum::read_txn& txn) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,8 @@ std::vector<std::string> erase_account_mail(vrnum::write_txn& txn, std::int64_t 
                                             std::string_view address = {});
 /// Deletes sent and dead rows finished before `before`; returns their tokens.
 std::vector<std::string> purge_finished_mail(vrnum::write_txn& txn, vrnum::unix_ms before);
+/// The token of every row.
+std::set<std::string> all_mail_tokens(vrnum::read_txn& txn);
 /// The counts by state.
 outbox_counts count_mail(vrnum::read_txn& txn);
 

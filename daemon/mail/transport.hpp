@@ -46,6 +46,9 @@ class transport {
     virtual boost::asio::awaitable<send_result> send(const outgoing_mail& m) = 0;
     /// Forgets what it kept of these mails (the file transport deletes their files).
     virtual void erase(const std::vector<std::string>& tokens) = 0;
+    /// The tokens of the mails it keeps a copy of (the file transport's files), so that copies
+    /// whose rows are gone (a crash between an erasure's commit and `erase`) can be swept.
+    virtual std::vector<std::string> kept() const { return {}; }
     /// `file` or `ses`.
     virtual std::string_view name() const = 0;
 };

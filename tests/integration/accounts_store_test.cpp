@@ -117,7 +117,7 @@ TEST_F(accounts_store, sessions_end_when_idle_or_past_their_absolute_end) {
     EXPECT_EQ(purged, 1);
 }
 
-TEST_F(accounts_store, an_erasure_notice_is_claimed_once_and_a_cancellation_undoes_the_request) {
+TEST_F(accounts_store, a_deletion_can_be_cancelled_until_its_notice_is_queued) {
     std::int64_t id = make("e@example.com");
     bool due = true;
     read([&](vrnum::read_txn& t) { due = due_for_erasure(t, id, 5000); });
@@ -127,18 +127,29 @@ TEST_F(accounts_store, an_erasure_notice_is_claimed_once_and_a_cancellation_undo
     read([&](vrnum::read_txn& t) {
         EXPECT_FALSE(due_for_erasure(t, id, 1999));
         EXPECT_TRUE(due_for_erasure(t, id, 2000));
+        EXPECT_FALSE(erasure_notice(t, id));
     });
-    write([&](vrnum::write_txn& t) {
-        EXPECT_FALSE(claim_erasure_notice(t, id, 4000));     // claimed now
-        EXPECT_EQ(claim_erasure_notice(t, id, 4500), 4000);  // by the earlier run
-    });
-    write([&](vrnum::write_txn& t) { cancel_deletion(t, id); });
+    write([&](vrnum::write_txn& t) { EXPECT_TRUE(cancel_deletion(t, id)); });
     read([&](vrnum::read_txn& t) { EXPECT_FALSE(due_for_erasure(t, id, 9000)); });
-    // Asked again later: a new notice is due.
+
+    // Once the erasure's notice is queued, the erasure goes through.
     write([&](vrnum::write_txn& t) {
         schedule_deletion(t, id, 6000);
-        EXPECT_FALSE(claim_erasure_notice(t, id, 7000));
+        set_erasure_notice(t, id, 41);
     });
+    write([&](vrnum::write_txn& t) { EXPECT_FALSE(cancel_deletion(t, id)); });
+    read([&](vrnum::read_txn& t) {
+        EXPECT_TRUE(due_for_erasure(t, id, 6000));
+        EXPECT_EQ(erasure_notice(t, id), 41);
+    });
+}
+
+TEST_F(accounts_store, a_fresh_request_drops_the_notice_of_an_interrupted_erasure) {
+    std::int64_t id = make("f@example.com");
+    // `accounts delete --now` queued a notice and stopped before erasing.
+    write([&](vrnum::write_txn& t) { set_erasure_notice(t, id, 7); });
+    write([&](vrnum::write_txn& t) { schedule_deletion(t, id, 1000); });
+    read([&](vrnum::read_txn& t) { EXPECT_FALSE(erasure_notice(t, id)); });
 }
 
 TEST_F(accounts_store, an_erased_address_leaves_other_accounts_pending_changes) {

@@ -34,6 +34,7 @@ class scripted_transport final : public transport {
         std::deque<outcome> script;
         std::vector<std::int64_t> sent_ids;  // every attempt, in order
         std::vector<std::string> erased;
+        std::vector<std::string> kept;      // what `kept()` says it holds copies of
         std::function<void()> during_send;  // run by the worker's thread in each send
     };
     explicit scripted_transport(std::shared_ptr<state> s) : s_(std::move(s)) {}
@@ -53,6 +54,10 @@ class scripted_transport final : public transport {
     void erase(const std::vector<std::string>& tokens) override {
         std::lock_guard lock(s_->mu);
         s_->erased.insert(s_->erased.end(), tokens.begin(), tokens.end());
+    }
+    std::vector<std::string> kept() const override {
+        std::lock_guard lock(s_->mu);
+        return s_->kept;
     }
     std::string_view name() const override { return "scripted"; }
 
@@ -253,6 +258,40 @@ TEST_F(outbox_fixture, an_erasure_by_address_takes_other_accounts_mail_to_it) {
     EXPECT_FALSE(find_state(*st, a));
     EXPECT_FALSE(find_state(*st, b));
     EXPECT_TRUE(find_state(*st, c));
+}
+
+// A row from before mail migration 2 has no recipient index: its recipient is opened.
+TEST_F(outbox_fixture, an_erasure_by_address_also_finds_rows_without_an_index) {
+    auto m = scripted_mailer();
+    mail_request old_row = test_mail("legacy@example.com");
+    old_row.account_id = 8;
+    std::int64_t a = enqueue_sync(*st, *m, old_row);
+    std::int64_t b = enqueue_sync(*st, *m, test_mail("other@example.com"));
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        txn.exec("UPDATE mail_outbox SET recipient_index = NULL");
+    }));
+    std::vector<std::string> tokens;
+    ASSERT_FALSE(write_sync(*st, [&](vrnum::write_txn& txn) {
+        tokens = m->erase_account(txn, 7, "Legacy@example.com");
+    }));
+    EXPECT_EQ(tokens.size(), 1U);
+    EXPECT_FALSE(find_state(*st, a));
+    EXPECT_TRUE(find_state(*st, b));
+}
+
+// A copy whose row is gone (a crash between an erasure's commit and the files' deletion) is
+// swept by the purge; copies of live rows stay.
+TEST_F(outbox_fixture, the_purge_sweeps_copies_whose_rows_are_gone) {
+    auto m = scripted_mailer();
+    std::int64_t live = enqueue_sync(*st, *m, test_mail("live@example.com"));
+    std::string live_token = state_of(*st, live).token;
+    {
+        std::lock_guard lock(script->mu);
+        script->kept = {live_token, "0123456789abcdef0123456789abcdef"};
+    }
+    m->purge_finished();
+    std::lock_guard lock(script->mu);
+    EXPECT_EQ(script->erased, std::vector<std::string>{"0123456789abcdef0123456789abcdef"});
 }
 
 TEST_F(outbox_fixture, a_late_result_never_lands_on_another_mail_or_attempt) {
