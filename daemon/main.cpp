@@ -32,10 +32,12 @@
 #include "cli/mail_commands.hpp"
 #include "cli/simulate.hpp"
 #include "cli/store_commands.hpp"
+#include "cli/wallet_commands.hpp"
 #include "config/daemon_config.hpp"
 #include "mail/mail_setup.hpp"
 #include "periodic_job.hpp"
 #include "schema.hpp"
+#include "services.hpp"
 
 namespace {
 
@@ -45,17 +47,13 @@ constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
 
-// The services vrnumd adds to the gateway, with their routes added: what `serve` runs and
-// `routes` lists.
-std::unique_ptr<vrnumd::accounts::service> add_service_routes(vrnum::gateway& gw,
-                                                              const vrnumd::daemon_config& cfg,
-                                                              std::shared_ptr<spdlog::logger> log,
-                                                              prometheus::Registry* registry,
-                                                              net::any_io_executor ex) {
-    auto accounts = std::make_unique<vrnumd::accounts::service>(gw.message_store(), cfg,
-                                                                std::move(log), registry, ex);
-    gw.add_routes(accounts->routes());
-    return accounts;
+// The services with their routes added to the gateway: what `serve` runs and `routes` lists.
+vrnumd::services add_service_routes(vrnum::gateway& gw, const vrnumd::daemon_config& cfg,
+                                    std::shared_ptr<spdlog::logger> log,
+                                    prometheus::Registry* registry, net::any_io_executor ex) {
+    auto s = vrnumd::make_services(gw.message_store(), cfg, std::move(log), registry, ex);
+    gw.add_routes(s.routes());
+    return s;
 }
 
 int serve(const vrnumd::daemon_config& cfg) {
@@ -80,7 +78,8 @@ int serve(const vrnumd::daemon_config& cfg) {
                        .sealed = vrnumd::daemon_sealed_tables(),
                        .sms_retention_days = cfg.retention.sms_days,
                        .io_contexts = io_contexts});
-    auto accounts = add_service_routes(gw, cfg, log, registry.get(), ioc.get_executor());
+    auto svc = add_service_routes(gw, cfg, log, registry.get(), ioc.get_executor());
+    auto& accounts = svc.accounts;
     gw.start();
     // The links' base may name the port just bound.
     std::string base_url = vrnumd::mail::link_base_url(cfg.lib, gw.listen_address());
@@ -300,6 +299,22 @@ int main(int argc, char** argv) {
     delete_cmd->add_option("EMAIL", account_email, "the address")->required();
     bool delete_now = false;
     delete_cmd->add_flag("--now", delete_now, "erase at once (e.g. a minor's account)");
+    CLI::App* wallet_cmd = app.add_subcommand("wallet", "the customers' wallets");
+    wallet_cmd->require_subcommand(1);
+    CLI::App* adjust_cmd = command(
+        *wallet_cmd, "adjust",
+        "credit (refund) or debit (dispute) a wallet, as a ledger transaction", config_path);
+    std::string adjust_email;
+    std::int64_t adjust_amount = 0;
+    std::string adjust_reason;
+    adjust_cmd->add_option("EMAIL", adjust_email, "the account's address")->required();
+    adjust_cmd->add_option("AMOUNT_MINOR", adjust_amount, "cents; negative to debit")
+        ->required()
+        ->check(CLI::Range(-100'000'000LL, 100'000'000LL));
+    adjust_cmd->add_option("--reason", adjust_reason, "why, kept with the transaction")->required();
+    CLI::App* audit_cmd =
+        command(*wallet_cmd, "audit", "check that the ledger balances (exit 1 when it does not)",
+                config_path);
     CLI::App* notify_cmd =
         command(app, "notify-all", "queue a transactional notice to every account", config_path);
     std::string notify_template;
@@ -363,6 +378,13 @@ int main(int argc, char** argv) {
         }
         if (delete_cmd->parsed()) {
             return vrnumd::run_accounts_delete(cfg, account_email, delete_now, std::cout);
+        }
+        if (adjust_cmd->parsed()) {
+            return vrnumd::run_wallet_adjust(cfg, adjust_email, adjust_amount, adjust_reason,
+                                             std::cout, std::cerr);
+        }
+        if (audit_cmd->parsed()) {
+            return vrnumd::run_wallet_audit(cfg, std::cout);
         }
         if (notify_cmd->parsed()) {
             std::map<std::string, std::string> params;

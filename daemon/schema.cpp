@@ -2,6 +2,7 @@
 
 #include "accounts/account_store.hpp"
 #include "mail/outbox_store.hpp"
+#include "wallet/ledger.hpp"
 
 namespace vrnumd {
 
@@ -11,6 +12,9 @@ std::vector<vrnum::migration> daemon_migrations() {
         all.push_back(std::move(m));
     }
     for (auto& m : accounts::migrations()) {
+        all.push_back(std::move(m));
+    }
+    for (auto& m : wallet::migrations()) {
         all.push_back(std::move(m));
     }
     return all;

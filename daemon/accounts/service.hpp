@@ -123,4 +123,9 @@ class service {
     std::atomic<mail::mailer*> mailer_{nullptr};
 };
 
+/// The answer for a store job's error (503 with Retry-After for a busy or closed store).
+vrnum::http::response store_error(const boost::system::error_code& ec);
+/// The answer for what `service::authenticate` refused (401, 403 `csrf`, or a store error).
+vrnum::http::response auth_error(const boost::system::error_code& ec);
+
 }  // namespace vrnumd::accounts

@@ -195,9 +195,4 @@ struct service::impl {
 /// The account's API keys as `GET /api-keys` lists them.
 json::array api_keys_json(vrnum::read_txn& txn, std::int64_t account_id);
 
-/// The answer for a store job's error (503 with Retry-After for an unavailable store).
-response store_error(const boost::system::error_code& ec);
-/// The answer for an authentication failure.
-response auth_error(const boost::system::error_code& ec);
-
 }  // namespace vrnumd::accounts

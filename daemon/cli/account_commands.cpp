@@ -53,12 +53,13 @@ account_context::account_context(const daemon_config& cfg)
     mailer->start();
     accounts::service_options o;
     o.notice_wait = command_notice_wait;
-    service = std::make_unique<accounts::service>(*store, cfg, log, nullptr, io.get_executor(), o);
+    all = make_services(*store, cfg, log, nullptr, io.get_executor(), o);
+    service = all.accounts.get();
     service->attach(mailer.get(), base);
 }
 
 account_context::~account_context() {
-    service.reset();
+    all = {};
     mailer->stop();
 }
 

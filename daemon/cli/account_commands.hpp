@@ -14,6 +14,7 @@
 #include "accounts/service.hpp"
 #include "config/daemon_config.hpp"
 #include "mail/mailer.hpp"
+#include "services.hpp"
 
 namespace spdlog {
 class logger;
@@ -30,7 +31,8 @@ struct account_context {
     std::shared_ptr<vrnum::store> store;
     boost::asio::io_context io;
     std::unique_ptr<mail::mailer> mailer;
-    std::unique_ptr<accounts::service> service;
+    services all;                  ///< as `serve` builds them
+    accounts::service* service{};  ///< `all.accounts`
 };
 
 /// `vrnumd accounts find EMAIL`: whether an account has this address, and its state.

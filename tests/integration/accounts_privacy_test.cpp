@@ -93,6 +93,8 @@ void populate(const account_daemon& d, api_client& c, const std::string& email,
     ASSERT_EQ(r.status, 200) << r.body;
     ASSERT_EQ(c.call("POST", "/auth/password-reset/request", json_text({{"email", email}})).status,
               202);
+    auto credit = d.cli({"wallet", "adjust", email, "700", "--reason", "welcome credit"});
+    ASSERT_EQ(credit.exit_code, 0) << credit.out << credit.err;
 }
 
 TEST(accounts_privacy, the_export_holds_every_tables_rows_of_the_account_and_no_others) {
@@ -192,6 +194,10 @@ TEST(accounts_privacy, erasure_leaves_no_byte_of_the_account_behind) {
     for (const auto& [table, n] : rows_of(*st, id)) {
         EXPECT_EQ(n, 0) << table;
     }
+    // The books keep the money, without its owner, and still balance.
+    auto audit = d.cli({"wallet", "audit"});
+    EXPECT_EQ(audit.exit_code, 0) << audit.out;
+    EXPECT_NE(audit.out.find("transactions 2"), std::string::npos) << audit.out;
     EXPECT_FALSE(api_client(d.address()).login("erase.me@example.com"));
     // The other customer is untouched.
     api_client again(d.address());

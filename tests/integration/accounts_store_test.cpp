@@ -5,9 +5,8 @@
 
 #include "accounts/account_store.hpp"
 #include "accounts/credential_store.hpp"
-#include "schema.hpp"
 #include "store_sync.hpp"
-#include "support/store_helpers.hpp"
+#include "support/daemon_store.hpp"
 
 namespace vrnumd::accounts {
 namespace {
@@ -17,10 +16,7 @@ using vrnum::test::temp_dir;
 struct accounts_store : ::testing::Test {
     temp_dir dir;
     vrnum::store_config cfg = vrnum::test::config_in(dir);
-    std::shared_ptr<vrnum::store> st =
-        vrnum::store::open(cfg, {.logger = vrnum::test::quiet_logger(),
-                                 .migrations = daemon_migrations(),
-                                 .sealed = daemon_sealed_tables()});
+    std::shared_ptr<vrnum::store> st = vrnum::test::open_daemon_store(cfg);
     void write(const vrnum::store::write_fn& fn) { write_sync(*st, fn, "test write"); }
     void read(const vrnum::store::read_fn& fn) { read_sync(*st, fn, "test read"); }
     std::int64_t make(const std::string& email) {
