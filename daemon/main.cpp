@@ -85,7 +85,7 @@ int serve(const vrnumd::daemon_config& cfg) {
     std::string base_url = vrnumd::mail::link_base_url(cfg.lib, gw.listen_address());
     // Stopped on SIGTERM before the gateway's drain closes the store (and destroyed first).
     auto mail = vrnumd::mail::make_mailer(cfg, gw.message_store(), log, base_url, registry);
-    accounts->attach(mail.get(), base_url);
+    svc.attach(mail.get(), base_url);
     mail->start();
     vrnumd::periodic_job account_jobs(
         "accounts", std::chrono::minutes(10),

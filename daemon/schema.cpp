@@ -2,6 +2,7 @@
 
 #include "accounts/account_store.hpp"
 #include "mail/outbox_store.hpp"
+#include "payments/invoices.hpp"
 #include "wallet/ledger.hpp"
 
 namespace vrnumd {
@@ -15,6 +16,9 @@ std::vector<vrnum::migration> daemon_migrations() {
         all.push_back(std::move(m));
     }
     for (auto& m : wallet::migrations()) {
+        all.push_back(std::move(m));
+    }
+    for (auto& m : payments::migrations()) {
         all.push_back(std::move(m));
     }
     return all;

@@ -14,6 +14,7 @@
 
 #include "accounts/service.hpp"
 #include "config/daemon_config.hpp"
+#include "payments/payments_service.hpp"
 #include "wallet/wallet_service.hpp"
 
 namespace vrnumd {
@@ -23,9 +24,13 @@ namespace vrnumd {
 struct services {
     std::unique_ptr<accounts::service> accounts;
     std::unique_ptr<wallet::service> wallet;
+    std::unique_ptr<payments::service> payments;
 
     /// Every service's routes.
     std::vector<vrnum::http::route> routes();
+    /// Makes them ready to serve: `m` sends their mail, `base_url` is the site's public base
+    /// URL (links, CSRF's origin, Cryptomus's callback). Once, before serving.
+    void attach(mail::mailer* m, const std::string& base_url);
 };
 
 /// Builds the services; `registry` (optional) gets their metrics; outbound requests run on

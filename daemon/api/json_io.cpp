@@ -172,6 +172,34 @@ std::optional<std::int64_t> path_id(const vrnum::http::request& req, std::string
     return v > 0 ? std::optional(v) : std::nullopt;
 }
 
+std::optional<page> page_of(const vrnum::http::request& req, vrnum::http::response& error) {
+    auto number = [](const std::string& s) -> std::optional<std::int64_t> {
+        if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
+            return std::nullopt;
+        }
+        return std::stoll(s);
+    };
+    page p;
+    if (auto b = query_param(req, "before")) {
+        auto v = number(*b);
+        if (!v) {
+            error =
+                api::error(vrnum::errc::validation, "before: must be a cursor from next_cursor");
+            return std::nullopt;
+        }
+        p.before = *v;
+    }
+    if (auto l = query_param(req, "limit")) {
+        auto v = number(*l);
+        if (!v || *v < 1 || *v > 200) {
+            error = api::error(vrnum::errc::validation, "limit: must be 1 to 200");
+            return std::nullopt;
+        }
+        p.limit = static_cast<std::size_t>(*v);
+    }
+    return p;
+}
+
 json::value time_or_null(const std::optional<std::int64_t>& t) {
     if (!t) {
         return nullptr;

@@ -65,6 +65,14 @@ std::optional<std::string> query_param(const vrnum::http::request& req, std::str
 /// The path parameter `name` as a positive integer id; nullopt for anything else.
 std::optional<std::int64_t> path_id(const vrnum::http::request& req, std::string_view name);
 
+/// Where a list answer starts and how long it is (`?before=CURSOR&limit=N`).
+struct page {
+    std::int64_t before = 0;  ///< 0 = from the newest
+    std::size_t limit = 50;   ///< 1 to 200
+};
+/// The page a list request asks for; nullopt, with the 422 in `error`, when malformed.
+std::optional<page> page_of(const vrnum::http::request& req, vrnum::http::response& error);
+
 /// RFC 3339 or null.
 boost::json::value time_or_null(const std::optional<std::int64_t>& t);
 

@@ -55,7 +55,7 @@ account_context::account_context(const daemon_config& cfg)
     o.notice_wait = command_notice_wait;
     all = make_services(*store, cfg, log, nullptr, io.get_executor(), o);
     service = all.accounts.get();
-    service->attach(mailer.get(), base);
+    all.attach(mailer.get(), base);
 }
 
 account_context::~account_context() {

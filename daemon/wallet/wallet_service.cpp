@@ -8,6 +8,7 @@
 #include <vrnum/time.hpp>
 
 #include "api/json_io.hpp"
+#include "api/list_route.hpp"
 
 namespace vrnumd::wallet {
 namespace {
@@ -18,9 +19,6 @@ using vrnum::errc;
 using vrnum::http::request;
 using vrnum::http::response;
 
-constexpr std::size_t default_page = 50;
-constexpr std::size_t max_page = 200;
-
 json::object entry_json(const wallet_entry& e) {
     return {{"id", e.id},
             {"kind", entry_kind_name(e.kind)},
@@ -28,35 +26,6 @@ json::object entry_json(const wallet_entry& e) {
             {"currency", currency},
             {"created_at", vrnum::format_rfc3339(e.created_at)},
             {"reference", e.reference}};
-}
-
-// `limit` and `before` of a list request; nullopt (and a 422 in `error`) when malformed.
-std::optional<std::pair<std::int64_t, std::size_t>> page_of(const request& req, response& error) {
-    std::int64_t before = 0;
-    std::size_t limit = default_page;
-    auto number = [](const std::string& s) -> std::optional<std::int64_t> {
-        if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
-            return std::nullopt;
-        }
-        return std::stoll(s);
-    };
-    if (auto b = api::query_param(req, "before")) {
-        auto v = number(*b);
-        if (!v) {
-            error = api::error(errc::validation, "before: must be a cursor from next_cursor");
-            return std::nullopt;
-        }
-        before = *v;
-    }
-    if (auto l = api::query_param(req, "limit")) {
-        auto v = number(*l);
-        if (!v || *v < 1 || *v > static_cast<std::int64_t>(max_page)) {
-            error = api::error(errc::validation, "limit: must be 1 to 200");
-            return std::nullopt;
-        }
-        limit = static_cast<std::size_t>(*v);
-    }
-    return std::pair{before, limit};
 }
 
 }  // namespace
@@ -112,35 +81,13 @@ std::vector<vrnum::http::route> service::routes() {
         }
         co_return api::reply(200, json::object{{"balance_minor", bal}, {"currency", currency}});
     };
-    auto get_transactions = [this](request& req) -> asio::awaitable<response> {
-        auto who = co_await accounts_.authenticate(req);
-        if (!who) {
-            co_return accounts::auth_error(who.error());
-        }
-        response bad;
-        auto page = page_of(req, bad);
-        if (!page) {
-            co_return bad;
-        }
-        std::vector<wallet_entry> entries;
-        std::int64_t id = who->account_id;
-        auto [ec] = co_await store_.async_read(
-            [&](vrnum::read_txn& txn) {
-                entries = wallet_entries(txn, id, page->first, page->second);
+    auto get_transactions = [this](request& req) {
+        return api::list_route<wallet_entry>(
+            accounts_, store_, req,
+            [](vrnum::read_txn& txn, std::int64_t id, const api::page& p) {
+                return wallet_entries(txn, id, p.before, p.limit);
             },
-            asio::as_tuple(asio::use_awaitable));
-        if (ec) {
-            co_return accounts::store_error(ec);
-        }
-        json::array items;
-        for (const auto& e : entries) {
-            items.push_back(entry_json(e));
-        }
-        json::value next = nullptr;
-        if (entries.size() == page->second) {
-            next = std::to_string(entries.back().id);
-        }
-        co_return api::reply(200, json::object{{"items", std::move(items)}, {"next_cursor", next}});
+            entry_json);
     };
     return {{"GET", "/api/v1/wallet", get_wallet, {}},
             {"GET", "/api/v1/wallet/transactions", get_transactions, {}}};

@@ -11,6 +11,7 @@
 #include "store_sync.hpp"
 #include "support/account_helpers.hpp"
 #include "support/daemon_store.hpp"
+#include "support/fake_cryptomus.hpp"
 #include "wallet/ledger.hpp"
 #include "wallet/wallet_service.hpp"
 
@@ -192,3 +193,93 @@ TEST(wallet_api, balance_and_transactions_page_by_cursor) {
 
 }  // namespace
 }  // namespace vrnumd::wallet
+
+namespace vrnumd::payments {
+namespace {
+
+using namespace vrnum::test;
+
+TEST(topups, an_invoice_is_created_at_cryptomus_with_nothing_about_the_customer) {
+    temp_dir dir;
+    cert_files cert = make_self_signed(dir.path());
+    fake_cryptomus cm(dir, cert, "merchant-1", "payment-key-1");
+    account_daemon d(cryptomus_yaml(cm.base_url(), cert.cert, "merchant-1", "payment-key-1"));
+    sign_up(d, "crypto.payer@example.com");
+    api_client c(d.address());
+    ASSERT_TRUE(c.login("crypto.payer@example.com"));
+
+    EXPECT_EQ(c.call("POST", "/wallet/topups", json_text({{"amount_minor", 99}})).status, 422);
+    EXPECT_TRUE(cm.requests().empty());
+    auto r = c.call("POST", "/wallet/topups", json_text({{"amount_minor", 505}}));
+    ASSERT_EQ(r.status, 201) << r.body;
+    auto created = body_of(r);
+    EXPECT_EQ(std::string(created.at("payment_url").as_string())
+                  .rfind("https://pay.cryptomus.example/pay/", 0),
+              0U);
+
+    auto reqs = cm.requests();
+    ASSERT_EQ(reqs.size(), 1U);
+    const auto& q = reqs[0];
+    EXPECT_EQ(q.at("status"), 200);
+    EXPECT_EQ(q.at("merchant_ok"), true);
+    EXPECT_EQ(q.at("sign_ok"), true);
+    const auto& body = q.at("body").as_object();
+    EXPECT_EQ(body.at("amount"), "5.05");
+    EXPECT_EQ(body.at("currency"), "USD");
+    EXPECT_EQ(body.at("url_callback").as_string(), d.origin() + "/webhooks/cryptomus");
+    std::string order(body.at("order_id").as_string());
+    EXPECT_EQ(order.size(), 32U);
+    // Nothing that names the customer: no address, no account id.
+    std::string all = boost::json::serialize(body);
+    EXPECT_EQ(all.find("crypto.payer"), std::string::npos);
+    std::string id = std::to_string(body_of(c.call("GET", "/me")).at("id").as_int64());
+    EXPECT_NE(order, id);
+
+    auto list = body_of(c.call("GET", "/invoices"));
+    ASSERT_EQ(list.at("items").as_array().size(), 1U);
+    const auto& inv = list.at("items").as_array()[0].as_object();
+    EXPECT_EQ(inv.at("id"), created.at("invoice_id"));
+    EXPECT_EQ(inv.at("amount_minor"), 505);
+    EXPECT_EQ(inv.at("status"), "check");
+    EXPECT_EQ(inv.at("paid_minor"), 0);
+    // No money moves before a paid webhook.
+    EXPECT_EQ(body_of(c.call("GET", "/wallet")).at("balance_minor"), 0);
+}
+
+TEST(topups, a_refusal_or_an_outage_at_cryptomus_is_a_503_and_a_failed_invoice) {
+    temp_dir dir;
+    cert_files cert = make_self_signed(dir.path());
+    fake_cryptomus cm(dir, cert, "merchant-1", "the-right-key");
+    // vrnumd signs with another key: Cryptomus answers 401.
+    account_daemon d(cryptomus_yaml(cm.base_url(), cert.cert, "merchant-1", "a-wrong-key"));
+    sign_up(d, "refused@example.com");
+    api_client c(d.address());
+    ASSERT_TRUE(c.login("refused@example.com"));
+    auto r = c.call("POST", "/wallet/topups", json_text({{"amount_minor", 1000}}));
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_FALSE(r.header("Retry-After").empty());
+    ASSERT_EQ(cm.requests().size(), 1U);
+    EXPECT_EQ(cm.requests()[0].at("status"), 401);
+    auto items = body_of(c.call("GET", "/invoices")).at("items").as_array();
+    ASSERT_EQ(items.size(), 1U);
+    EXPECT_EQ(items[0].at("status"), "failed");
+
+    // Nothing listening at all.
+    account_daemon gone(cryptomus_yaml("https://127.0.0.1:1", cert.cert, "m", "k"));
+    sign_up(gone, "nobody.home@example.com");
+    api_client g(gone.address());
+    ASSERT_TRUE(g.login("nobody.home@example.com"));
+    EXPECT_EQ(g.call("POST", "/wallet/topups", json_text({{"amount_minor", 1000}})).status, 503);
+}
+
+TEST(topups, are_off_without_a_cryptomus_section) {
+    account_daemon d;
+    sign_up(d, "no.crypto@example.com");
+    api_client c(d.address());
+    ASSERT_TRUE(c.login("no.crypto@example.com"));
+    EXPECT_EQ(c.call("POST", "/wallet/topups", json_text({{"amount_minor", 1000}})).status, 404);
+    EXPECT_TRUE(body_of(c.call("GET", "/invoices")).at("items").as_array().empty());
+}
+
+}  // namespace
+}  // namespace vrnumd::payments
