@@ -1,5 +1,7 @@
 #include "api/json_io.hpp"
 
+#include <charconv>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -162,26 +164,30 @@ std::optional<std::string> query_param(const vrnum::http::request& req, std::str
     return std::nullopt;
 }
 
-std::optional<std::int64_t> path_id(const vrnum::http::request& req, std::string_view name) {
-    auto it = req.params.find(name);
-    if (it == req.params.end() || it->second.empty() || it->second.size() > 18 ||
-        it->second.find_first_not_of("0123456789") != std::string::npos) {
+namespace {
+
+// Decimal digits only (no sign, no blanks), within int64: ids and cursors.
+std::optional<std::int64_t> decimal(std::string_view s) {
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || s[0] == '-' || ec != std::errc() || end != s.data() + s.size()) {
         return std::nullopt;
     }
-    std::int64_t v = std::stoll(it->second);
-    return v > 0 ? std::optional(v) : std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> path_id(const vrnum::http::request& req, std::string_view name) {
+    auto it = req.params.find(name);
+    auto v = it == req.params.end() ? std::nullopt : decimal(it->second);
+    return v && *v > 0 ? v : std::nullopt;
 }
 
 std::optional<page> page_of(const vrnum::http::request& req, vrnum::http::response& error) {
-    auto number = [](const std::string& s) -> std::optional<std::int64_t> {
-        if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
-            return std::nullopt;
-        }
-        return std::stoll(s);
-    };
     page p;
     if (auto b = query_param(req, "before")) {
-        auto v = number(*b);
+        auto v = decimal(*b);
         if (!v) {
             error =
                 api::error(vrnum::errc::validation, "before: must be a cursor from next_cursor");
@@ -190,7 +196,7 @@ std::optional<page> page_of(const vrnum::http::request& req, vrnum::http::respon
         p.before = *v;
     }
     if (auto l = query_param(req, "limit")) {
-        auto v = number(*l);
+        auto v = decimal(*l);
         if (!v || *v < 1 || *v > 200) {
             error = api::error(vrnum::errc::validation, "limit: must be 1 to 200");
             return std::nullopt;
