@@ -94,6 +94,13 @@ int serve(const vrnumd::daemon_config& cfg) {
             accounts->purge_expired();
         },
         log);
+    // Invoices whose creation at Cryptomus was never recorded (a stop between the two).
+    vrnumd::periodic_job payment_jobs(
+        "payments", std::chrono::minutes(5),
+        [&](const std::stop_token& stop) {
+            svc.payments->recover_invoices(std::chrono::minutes(5), stop);
+        },
+        log);
     gw.set_ready(true);
 
     // The workers wait for connections until the drain is over.
@@ -126,6 +133,7 @@ int serve(const vrnumd::daemon_config& cfg) {
             // is open, then the gateway's drain.
             stopper = std::jthread([&] {
                 account_jobs.stop();
+                payment_jobs.stop();
                 mail->async_stop([&] {
                     net::post(ioc, [&] {
                         gw.async_shutdown([&] {

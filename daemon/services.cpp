@@ -22,7 +22,7 @@ services make_services(vrnum::store& store, const daemon_config& cfg,
     s.accounts = std::make_unique<accounts::service>(store, cfg, log, registry, ex,
                                                      std::move(account_options));
     s.wallet = std::make_unique<wallet::service>(store, *s.accounts);
-    s.payments = std::make_unique<payments::service>(store, cfg, *s.accounts, log, ex);
+    s.payments = std::make_unique<payments::service>(store, cfg, *s.accounts, log, registry, ex);
     return s;
 }
 

@@ -10,6 +10,7 @@
 #include "accounts/credential_store.hpp"
 #include "accounts/service_impl.hpp"
 #include "log/json_log.hpp"
+#include "mail/display.hpp"
 #include "mail/outbox_store.hpp"
 #include "store_sync.hpp"
 
@@ -93,7 +94,7 @@ vrnum::unix_ms service::impl::schedule_in(vrnum::write_txn& txn, const account& 
     vrnum::unix_ms asked = schedule_deletion(txn, a.id, t);
     end_sessions(txn, a.id);
     // The day, as the mail says it: "deleted on 2027-01-06".
-    std::string day = vrnum::format_rfc3339(erasure_time(asked)).substr(0, 10);
+    std::string day = mail::day_text(erasure_time(asked));
     enqueue(txn, a.email, "deletion_scheduled", {{"deletion_at", day}}, a.id);
     return asked;
 }

@@ -11,6 +11,7 @@
 #include "accounts/service_impl.hpp"
 #include "crypto/encoding.hpp"
 #include "log/json_log.hpp"
+#include "store_async.hpp"
 #include "text/ascii.hpp"
 
 namespace vrnumd::accounts {
@@ -113,13 +114,11 @@ service::impl::impl(service& owner, vrnum::store& st, const daemon_config& c,
 }
 
 asio::awaitable<boost::system::error_code> service::impl::read(vrnum::store::read_fn fn) {
-    auto [ec] = co_await store.async_read(std::move(fn), asio::as_tuple(asio::use_awaitable));
-    co_return ec;
+    return read_job(store, std::move(fn));
 }
 
 asio::awaitable<boost::system::error_code> service::impl::write(vrnum::store::write_fn fn) {
-    auto [ec] = co_await store.async_write(std::move(fn), asio::as_tuple(asio::use_awaitable));
-    co_return ec;
+    return write_job(store, std::move(fn));
 }
 
 asio::awaitable<vrnum::result<bool>> service::impl::check_password(const std::string& password,
@@ -156,6 +155,17 @@ void service::impl::enqueue(vrnum::write_txn& txn, std::string to, const char* n
         throw boost::system::system_error(make_error_code(errc::unavailable));
     }
     m->enqueue(txn, {std::move(to), name, std::move(params), account_id});
+}
+
+bool service::notify(vrnum::write_txn& txn, std::int64_t id, const std::string& template_name,
+                     json::object params) const {
+    mail::mailer* m = mailer_.load();
+    auto a = m ? load_account(txn, id) : std::nullopt;
+    if (!a) {
+        return false;
+    }
+    m->enqueue(txn, {a->email, template_name, std::move(params), id});
+    return true;
 }
 
 std::optional<response> service::impl::ip_limited(const request& req) {

@@ -115,6 +115,11 @@ class service {
     bool erase_now(std::int64_t id);
     /// Deletes expired link tokens and sessions; returns how many rows went. Blocks.
     std::size_t purge_expired();
+    /// Queues mail `template_name` with `params` to account `id`'s address inside the caller's
+    /// write (another component's receipts and warnings); false when there is no such account
+    /// or no mailer is attached yet.
+    bool notify(vrnum::write_txn& txn, std::int64_t id, const std::string& template_name,
+                boost::json::object params) const;
 
   private:
     struct impl;

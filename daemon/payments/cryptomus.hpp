@@ -10,16 +10,16 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 
 #include <vrnum/error.hpp>
 
 #include "config/daemon_config.hpp"
 #include "net/http_client.hpp"
+#include "payments/cryptomus_webhook.hpp"
 
 namespace vrnumd::payments {
 
-/// Cryptomus's `sign`: hex md5(base64(`body`) + `api_key`).
-std::string cryptomus_sign(std::string_view body, std::string_view api_key);
 /// `amount_minor` cents as Cryptomus's decimal string ("5.00").
 std::string decimal_amount(std::int64_t amount_minor);
 
@@ -29,7 +29,14 @@ struct created_invoice {
     std::string url;  ///< where the customer pays
 };
 
-/// Owned by the payments service; `create_invoice` may run on any thread at once.
+/// What Cryptomus's payment-info call says about an invoice.
+struct payment_info {
+    bool found = false;      ///< false: Cryptomus knows no such invoice (HTTP 404)
+    payment_notice payment;  ///< when found
+    std::string url;         ///< the payment page, when found
+};
+
+/// Owned by the payments service; its calls may run on any thread at once.
 class cryptomus_client {
   public:
     /// Requests run on `ex`; throws std::runtime_error for an unusable `http_client.ca_file`.
@@ -41,7 +48,19 @@ class cryptomus_client {
         const std::string& order_id, std::int64_t amount_minor, const std::string& callback_url,
         std::string& detail);
 
+    /// Asks Cryptomus about the invoice with `uuid` (or, when it is empty, `order_id`):
+    /// `errc::unavailable` when Cryptomus cannot be reached or answers something else.
+    boost::asio::awaitable<vrnum::result<payment_info>> payment_status(const std::string& uuid,
+                                                                       const std::string& order_id,
+                                                                       std::string& detail);
+
   private:
+    // POSTs `body` to `path`, signed; the answer's `result` object, or `unavailable` with
+    // `detail` (and `status` the HTTP status, 0 when there was none).
+    boost::asio::awaitable<vrnum::result<boost::json::object>> call(const char* path,
+                                                                    const boost::json::object& body,
+                                                                    unsigned& status,
+                                                                    std::string& detail);
     cryptomus_config cfg_;
     net::http_client client_;
 };

@@ -27,6 +27,12 @@ CREATE TABLE invoices (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX invoices_account ON invoices(account_id, id);
+)"},
+            // credited_at: when the wallet was credited; set once, which is what makes a
+            // repeated or concurrent paid webhook credit only once.
+            {"payments", 2, R"(
+ALTER TABLE invoices ADD COLUMN credited_at INTEGER;
+CREATE INDEX invoices_creating ON invoices(created_at) WHERE status = 'creating';
 )"}};
 }
 
@@ -60,6 +66,62 @@ void invoice_failed(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms now) 
         "UPDATE invoices SET status = 'failed', updated_at = ?1 "
         "WHERE id = ?2 AND status = 'creating'",
         {now, id});
+}
+
+namespace {
+
+constexpr const char* state_columns =
+    "SELECT id, account_id, order_id, amount_minor, status, coalesce(cryptomus_uuid, ''), "
+    "credited_at IS NOT NULL, created_at FROM invoices ";
+
+invoice_state state_of(const vrnum::sql_row& r) {
+    invoice_state s;
+    s.id = r.get_int(0);
+    if (!r.is_null(1)) {
+        s.account_id = r.get_int(1);
+    }
+    s.order_id = r.get_text(2);
+    s.amount_minor = r.get_int(3);
+    s.status = r.get_text(4);
+    s.uuid = r.get_text(5);
+    s.credited = r.get_int(6) != 0;
+    s.created_at = r.get_int(7);
+    return s;
+}
+
+}  // namespace
+
+std::optional<invoice_state> find_invoice(vrnum::read_txn& txn, const std::string& order_id) {
+    std::optional<invoice_state> out;
+    txn.query(std::string(state_columns) + "WHERE order_id = ?1", {std::string_view(order_id)},
+              [&](const vrnum::sql_row& r) { out = state_of(r); });
+    return out;
+}
+
+std::vector<invoice_state> unsettled_invoices(vrnum::read_txn& txn, vrnum::unix_ms before,
+                                              std::size_t limit) {
+    std::vector<invoice_state> out;
+    txn.query(std::string(state_columns) +
+                  "WHERE status = 'creating' AND created_at < ?1 ORDER BY created_at LIMIT ?2",
+              {before, static_cast<std::int64_t>(limit)},
+              [&](const vrnum::sql_row& r) { out.push_back(state_of(r)); });
+    return out;
+}
+
+void set_invoice_status(vrnum::write_txn& txn, std::int64_t id, const std::string& status,
+                        const std::string& uuid, vrnum::unix_ms now) {
+    txn.exec(
+        "UPDATE invoices SET status = ?1, cryptomus_uuid = coalesce(cryptomus_uuid, ?2), "
+        "updated_at = ?3 WHERE id = ?4",
+        {std::string_view(status), std::string_view(uuid), now, id});
+}
+
+bool mark_credited(vrnum::write_txn& txn, std::int64_t id, std::int64_t paid_minor,
+                   vrnum::unix_ms now) {
+    return txn.exec(
+               "UPDATE invoices SET paid_minor = ?1, credited_at = ?2, updated_at = ?2 "
+               "WHERE id = ?3 AND credited_at IS NULL",
+               {paid_minor, now, id}) == 1;
 }
 
 std::vector<invoice_row> list_invoices(vrnum::read_txn& txn, std::int64_t account_id,

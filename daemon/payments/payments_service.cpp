@@ -4,15 +4,19 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 #include <spdlog/logger.h>
 
 #include <vrnum/time.hpp>
 
 #include "api/json_io.hpp"
 #include "api/list_route.hpp"
+#include "http/client_ip.hpp"
 #include "log/json_log.hpp"
+#include "log/log_limiter.hpp"
 #include "payments/invoices.hpp"
-#include "store_sync.hpp"
+#include "store_async.hpp"
 
 namespace vrnumd::payments {
 namespace {
@@ -32,18 +36,31 @@ json::object invoice_json(const invoice_row& i) {
             {"paid_minor", i.paid_minor}};
 }
 
-asio::awaitable<boost::system::error_code> write_job(vrnum::store& st, vrnum::store::write_fn fn) {
-    auto [ec] = co_await st.async_write(std::move(fn), asio::as_tuple(asio::use_awaitable));
-    co_return ec;
-}
-
 }  // namespace
 
 service::service(vrnum::store& store, const daemon_config& cfg, accounts::service& accounts,
-                 std::shared_ptr<spdlog::logger> log, asio::any_io_executor ex)
-    : store_(store), accounts_(accounts), log_(std::move(log)) {
-    if (cfg.payments.cryptomus) {
-        cryptomus_.emplace(std::move(ex), *cfg.payments.cryptomus, cfg.http_client);
+                 std::shared_ptr<spdlog::logger> log, prometheus::Registry* registry,
+                 asio::any_io_executor ex)
+    : store_(store),
+      accounts_(accounts),
+      log_(std::move(log)),
+      ex_(std::move(ex)),
+      cfg_(cfg.payments.cryptomus) {
+    if (cfg_) {
+        cryptomus_.emplace(ex_, *cfg_, cfg.http_client);
+    }
+    allowed_ips_ = std::make_unique<vrnum::detail::proxy_policy>(
+        cfg_ ? cfg_->allowed_ips : std::vector<std::string>{}, std::string{});
+    log_budget_ = std::make_unique<vrnum::detail::log_limiter>(10);
+    if (registry != nullptr) {
+        auto& family = prometheus::BuildCounter()
+                           .Name("vrnum_cryptomus_webhooks_total")
+                           .Help("Cryptomus payment webhooks by what became of them")
+                           .Register(*registry);
+        for (const char* o : {"credited", "updated", "unchanged", "unknown_invoice", "unconfirmed",
+                              "bad_signature", "malformed", "forbidden", "store_error"}) {
+            outcomes_.push_back(&family.Add({{"outcome", o}}));
+        }
     }
     accounts_.add_export_section({"invoices", [](vrnum::read_txn& txn, std::int64_t id) {
                                       json::array rows;
@@ -55,6 +72,8 @@ service::service(vrnum::store& store, const daemon_config& cfg, accounts::servic
     accounts_.add_erasure_hook(
         [](vrnum::write_txn& txn, std::int64_t id) { pseudonymise_invoices(txn, id); });
 }
+
+service::~service() = default;
 
 void service::attach(std::string base_url) {
     callback_url_ = std::move(base_url) + "/webhooks/cryptomus";
@@ -124,8 +143,17 @@ std::vector<vrnum::http::route> service::routes() {
             },
             invoice_json);
     };
-    return {{"POST", "/api/v1/wallet/topups", topup, {}},
-            {"GET", "/api/v1/invoices", invoices, {}}};
+    std::vector<vrnum::http::route> all{{"POST", "/api/v1/wallet/topups", topup, {}},
+                                        {"GET", "/api/v1/invoices", invoices, {}}};
+    if (cfg_) {
+        // Fixed: the source id `cryptomus` is reserved, and a literal segment beats the
+        // providers' `/webhooks/{id}`.
+        all.push_back({"POST", "/webhooks/cryptomus", [this](request& req) { return webhook(req); },
+                       [this](const boost::system::error_code& ec) {
+                           record(webhook_outcome::malformed, ec.message());
+                       }});
+    }
+    return all;
 }
 
 }  // namespace vrnumd::payments

@@ -66,6 +66,12 @@ CREATE TRIGGER ledger_postings_append_only BEFORE UPDATE ON ledger_postings
 BEGIN SELECT RAISE(ABORT, 'ledger postings are append-only'); END;
 CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE ON ledger_transactions
 BEGIN SELECT RAISE(ABORT, 'ledger transactions are append-only'); END;
+)"},
+            // A paid invoice is credited by one transaction at most, whatever else goes
+            // wrong above the books.
+            {"wallet", 2, R"(
+CREATE UNIQUE INDEX ledger_one_topup_per_invoice ON ledger_transactions(reference)
+  WHERE kind = 'topup';
 )"}};
 }
 

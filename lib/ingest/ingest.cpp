@@ -14,22 +14,6 @@
 namespace vrnum::detail {
 namespace net = boost::asio;
 
-bool log_limiter::allow(std::uint64_t& suppressed) {
-    std::lock_guard lock(mutex_);
-    auto now = std::chrono::steady_clock::now();
-    if (now - window_start_ >= std::chrono::minutes(1)) {
-        window_start_ = now;
-        used_ = 0;
-    }
-    if (used_ >= per_minute_) {
-        ++dropped_;
-        return false;
-    }
-    ++used_;
-    suppressed = std::exchange(dropped_, 0);
-    return true;
-}
-
 namespace {
 
 // In the order of ingest::outcome.

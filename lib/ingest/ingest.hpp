@@ -17,6 +17,8 @@
 #include <vrnum/source.hpp>
 #include <vrnum/store.hpp>
 
+#include "log/log_limiter.hpp"
+
 namespace spdlog {
 class logger;
 }
@@ -29,22 +31,6 @@ class Histogram;
 }  // namespace prometheus
 
 namespace vrnum::detail {
-
-/// Allows `per_minute` events a minute and counts the rest (for log lines on hostile input).
-class log_limiter {
-  public:
-    explicit log_limiter(unsigned per_minute) : per_minute_(per_minute) {}
-    /// True when this event may be logged; `suppressed` gets how many were dropped since the
-    /// last one allowed.
-    bool allow(std::uint64_t& suppressed);
-
-  private:
-    std::mutex mutex_;
-    unsigned per_minute_;
-    std::chrono::steady_clock::time_point window_start_{};
-    unsigned used_ = 0;
-    std::uint64_t dropped_ = 0;
-};
 
 class ingest {
   public:

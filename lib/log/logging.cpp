@@ -12,6 +12,7 @@
 #include <vrnum/log.hpp>
 
 #include "log/json_log.hpp"
+#include "log/log_limiter.hpp"
 
 namespace vrnum {
 namespace fs = std::filesystem;
@@ -48,6 +49,22 @@ void log_event(spdlog::logger& log, spdlog::level::level_enum level, std::string
         o[f.key] = f.value;
     }
     log.log(level, "{}", boost::json::serialize(o));
+}
+
+bool log_limiter::allow(std::uint64_t& suppressed) {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    if (now - window_start_ >= std::chrono::minutes(1)) {
+        window_start_ = now;
+        used_ = 0;
+    }
+    if (used_ >= per_minute_) {
+        ++dropped_;
+        return false;
+    }
+    ++used_;
+    suppressed = std::exchange(dropped_, 0);
+    return true;
 }
 
 }  // namespace detail

@@ -76,6 +76,21 @@ auth:
         args.push_back(config_.string());
         return run(args, std::chrono::seconds(120));
     }
+    /// Starts the daemon again on the same configuration and store (after `stop`).
+    void restart() {
+        bool derived = origin_ == "http://" + address_;
+        stop();
+        proc_ = std::make_unique<child_process>(
+            std::vector<std::string>{vrnumd_path(), "serve", "-c", config_.string()});
+        std::string error;
+        address_ = start_daemon(*proc_, &error);
+        if (address_.empty()) {
+            throw std::runtime_error("vrnumd did not start again: " + error);
+        }
+        if (derived) {
+            origin_ = "http://" + address_;
+        }
+    }
     /// Stops the daemon (SIGTERM) and waits for it.
     void stop() {
         if (proc_) {
