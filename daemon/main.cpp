@@ -101,6 +101,10 @@ int serve(const vrnumd::daemon_config& cfg) {
             svc.payments->recover_invoices(std::chrono::minutes(5), stop);
         },
         log);
+    // Expiry warnings, auto-renewal, release into quarantine and back, provisioning retries.
+    vrnumd::periodic_job number_jobs(
+        "numbers", std::chrono::minutes(5),
+        [&](const std::stop_token& stop) { svc.numbers->run_jobs(stop); }, log);
     gw.set_ready(true);
 
     // The workers wait for connections until the drain is over.
@@ -134,6 +138,7 @@ int serve(const vrnumd::daemon_config& cfg) {
             stopper = std::jthread([&] {
                 account_jobs.stop();
                 payment_jobs.stop();
+                number_jobs.stop();
                 mail->async_stop([&] {
                     net::post(ioc, [&] {
                         gw.async_shutdown([&] {
@@ -323,6 +328,14 @@ int main(int argc, char** argv) {
     CLI::App* audit_cmd =
         command(*wallet_cmd, "audit", "check that the ledger balances (exit 1 when it does not)",
                 config_path);
+    CLI::App* stats_cmd =
+        command(app, "stats", "rentals and renewals per day and country (aggregates, no accounts)",
+                config_path);
+    unsigned stats_days = 30;
+    stats_cmd->add_option("--days", stats_days, "how many days back (default 30)")
+        ->check(CLI::Range(1U, 3660U));
+    bool stats_json = false;
+    stats_cmd->add_flag("--json", stats_json, "one JSON document");
     CLI::App* notify_cmd =
         command(app, "notify-all", "queue a transactional notice to every account", config_path);
     std::string notify_template;
@@ -393,6 +406,9 @@ int main(int argc, char** argv) {
         }
         if (audit_cmd->parsed()) {
             return vrnumd::run_wallet_audit(cfg, std::cout);
+        }
+        if (stats_cmd->parsed()) {
+            return vrnumd::run_stats(cfg, stats_days, stats_json, std::cout);
         }
         if (notify_cmd->parsed()) {
             std::map<std::string, std::string> params;

@@ -2,6 +2,7 @@
 
 #include "accounts/account_store.hpp"
 #include "mail/outbox_store.hpp"
+#include "numbers/rentals.hpp"
 #include "payments/invoices.hpp"
 #include "wallet/ledger.hpp"
 
@@ -19,6 +20,9 @@ std::vector<vrnum::migration> daemon_migrations() {
         all.push_back(std::move(m));
     }
     for (auto& m : payments::migrations()) {
+        all.push_back(std::move(m));
+    }
+    for (auto& m : numbers::migrations()) {
         all.push_back(std::move(m));
     }
     return all;

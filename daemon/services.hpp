@@ -14,6 +14,8 @@
 
 #include "accounts/service.hpp"
 #include "config/daemon_config.hpp"
+#include "numbers/inbox.hpp"
+#include "numbers/numbers_service.hpp"
 #include "payments/payments_service.hpp"
 #include "wallet/wallet_service.hpp"
 
@@ -25,6 +27,8 @@ struct services {
     std::unique_ptr<accounts::service> accounts;
     std::unique_ptr<wallet::service> wallet;
     std::unique_ptr<payments::service> payments;
+    std::unique_ptr<numbers::service> numbers;
+    std::unique_ptr<numbers::inbox_service> inbox;
 
     /// Every service's routes.
     std::vector<vrnum::http::route> routes();
@@ -38,6 +42,7 @@ struct services {
 services make_services(vrnum::store& store, const daemon_config& cfg,
                        std::shared_ptr<spdlog::logger> log, prometheus::Registry* registry,
                        boost::asio::any_io_executor ex,
-                       accounts::service_options account_options = {});
+                       accounts::service_options account_options = {},
+                       numbers::service_options number_options = {});
 
 }  // namespace vrnumd

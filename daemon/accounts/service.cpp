@@ -157,6 +157,17 @@ void service::impl::enqueue(vrnum::write_txn& txn, std::string to, const char* n
     m->enqueue(txn, {std::move(to), name, std::move(params), account_id});
 }
 
+asio::awaitable<std::optional<response>> authenticate_with_body(service& accounts,
+                                                                const request& req, principal& who,
+                                                                json::object& body) {
+    auto r = co_await accounts.authenticate(req);
+    if (!r) {
+        co_return auth_error(r.error());
+    }
+    who = std::move(*r);
+    co_return api::read_object(req, body);
+}
+
 bool service::notify(vrnum::write_txn& txn, std::int64_t id, const std::string& template_name,
                      json::object params) const {
     mail::mailer* m = mailer_.load();

@@ -128,6 +128,11 @@ class service {
     std::atomic<mail::mailer*> mailer_{nullptr};
 };
 
+/// Authenticates `req` (as `service::authenticate`) and reads its body as a JSON object into
+/// `body`: the error answer, or nullopt with `who` set. For the routes that take a body.
+boost::asio::awaitable<std::optional<vrnum::http::response>> authenticate_with_body(
+    service& accounts, const vrnum::http::request& req, principal& who, boost::json::object& body);
+
 /// The answer for a store job's error (503 with Retry-After for a busy or closed store).
 vrnum::http::response store_error(const boost::system::error_code& ec);
 /// The answer for what `service::authenticate` refused (401, 403 `csrf`, or a store error).

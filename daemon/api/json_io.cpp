@@ -164,9 +164,6 @@ std::optional<std::string> query_param(const vrnum::http::request& req, std::str
     return std::nullopt;
 }
 
-namespace {
-
-// Decimal digits only (no sign, no blanks), within int64: ids and cursors.
 std::optional<std::int64_t> decimal(std::string_view s) {
     std::int64_t v = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -175,8 +172,6 @@ std::optional<std::int64_t> decimal(std::string_view s) {
     }
     return v;
 }
-
-}  // namespace
 
 std::optional<std::int64_t> path_id(const vrnum::http::request& req, std::string_view name) {
     auto it = req.params.find(name);

@@ -62,6 +62,8 @@ std::string_view cookie(const vrnum::http::request& req, std::string_view name);
 /// The query parameter `name` of the request's target (percent-decoded), if present.
 std::optional<std::string> query_param(const vrnum::http::request& req, std::string_view name);
 
+/// Decimal digits only (no sign, no blanks), within int64: ids, cursors, `Last-Event-ID`.
+std::optional<std::int64_t> decimal(std::string_view s);
 /// The path parameter `name` as a positive integer id; nullopt for anything else.
 std::optional<std::int64_t> path_id(const vrnum::http::request& req, std::string_view name);
 

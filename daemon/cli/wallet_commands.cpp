@@ -1,13 +1,18 @@
 #include "cli/wallet_commands.hpp"
 
+#include <cstdio>
 #include <ostream>
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <vrnum/time.hpp>
 
 #include "accounts/account_store.hpp"
 #include "cli/store_commands.hpp"
+#include "mail/display.hpp"
+#include "numbers/rentals.hpp"
 #include "store_sync.hpp"
 #include "wallet/ledger.hpp"
 #include "wallet/wallet_service.hpp"
@@ -73,6 +78,40 @@ int run_wallet_audit(const daemon_config& cfg, std::ostream& out) {
         << "sum of all postings " << a.total_minor << "\n"
         << (a.sound() ? "the ledger balances" : "THE LEDGER DOES NOT BALANCE") << std::endl;
     return a.sound() ? 0 : 1;
+}
+
+int run_stats(const daemon_config& cfg, unsigned days, bool as_json, std::ostream& out) {
+    auto st = open_command_store(cfg, command_logger(cfg));
+    std::string since =
+        mail::day_text(vrnum::now_unix_ms() - static_cast<vrnum::unix_ms>(days) * 86'400'000);
+    std::vector<numbers::daily_rentals> rows;
+    read_sync(
+        *st, [&](vrnum::read_txn& txn) { rows = numbers::rental_stats(txn, since); }, "stats");
+    if (as_json) {
+        boost::json::array items;
+        for (const auto& r : rows) {
+            items.push_back(boost::json::object{{"day", r.day},
+                                                {"country", r.country},
+                                                {"rentals", r.rentals},
+                                                {"renewals", r.renewals}});
+        }
+        out << boost::json::serialize(boost::json::object{{"since", since}, {"days", items}})
+            << std::endl;
+        return 0;
+    }
+    out << "day         country  rentals  renewals" << std::endl;
+    std::int64_t rentals = 0, renewals = 0;
+    for (const auto& r : rows) {
+        char line[96];
+        std::snprintf(line, sizeof line, "%-11s %-8s %8lld %9lld", r.day.c_str(), r.country.c_str(),
+                      static_cast<long long>(r.rentals), static_cast<long long>(r.renewals));
+        out << line << std::endl;
+        rentals += r.rentals;
+        renewals += r.renewals;
+    }
+    out << "total since " << since << ": " << rentals << " rentals, " << renewals << " renewals"
+        << std::endl;
+    return 0;
 }
 
 }  // namespace vrnumd

@@ -81,16 +81,13 @@ void service::attach(std::string base_url) {
 
 std::vector<vrnum::http::route> service::routes() {
     auto topup = [this](request& req) -> asio::awaitable<response> {
-        auto who = co_await accounts_.authenticate(req);
-        if (!who) {
-            co_return accounts::auth_error(who.error());
+        accounts::principal who;
+        json::object body;
+        if (auto r = co_await accounts::authenticate_with_body(accounts_, req, who, body)) {
+            co_return *r;
         }
         if (!cryptomus_) {
             co_return api::error(errc::not_found, "top-ups are off on this site");
-        }
-        json::object body;
-        if (auto r = api::read_object(req, body)) {
-            co_return *r;
         }
         api::fields f(body);
         auto amount = f.integer("amount_minor", true);
@@ -102,7 +99,7 @@ std::vector<vrnum::http::route> service::routes() {
         }
         // Reserve, then ask Cryptomus outside any write transaction, then record the answer.
         reserved_invoice inv;
-        std::int64_t account = who->account_id;
+        std::int64_t account = who.account_id;
         vrnum::unix_ms t = vrnum::now_unix_ms();
         auto ec = co_await write_job(store_, [&](vrnum::write_txn& txn) {
             inv = reserve_invoice(txn, account, *amount, t);

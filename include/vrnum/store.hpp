@@ -263,4 +263,12 @@ class store {
     }
 };
 
+/// The stored message with row id `id`, decrypted, as `txn` sees it; nullopt when there is
+/// none (never stored, deleted or purged). For an embedder's tables that refer to messages by
+/// id (the daemon's inbox). Throws std::runtime_error when it cannot be opened with the keys.
+std::optional<stored_message> read_message(read_txn& txn, std::int64_t id);
+/// Deletes stored message `id` (with the parts it was joined from) inside `txn`; false when
+/// there was none. A customer deleting a message, an erasure.
+bool delete_message(write_txn& txn, std::int64_t id);
+
 }  // namespace vrnum

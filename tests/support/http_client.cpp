@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <poll.h>
 #include <sys/socket.h>
 
 namespace vrnum::test {
@@ -128,6 +129,28 @@ std::string http_connection::read_raw(std::size_t n) {
         if (ec) {
             break;
         }
+        out.append(chunk, got);
+    }
+    return out;
+}
+
+std::string http_connection::read_within(std::chrono::milliseconds wait) {
+    std::string out;
+    auto data = impl_->buffer.cdata();
+    out.append(static_cast<const char*>(data.data()), data.size());
+    impl_->buffer.consume(out.size());
+    if (!out.empty()) {
+        return out;
+    }
+    pollfd p{impl_->sock.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) {
+        return out;
+    }
+    char chunk[4096];
+    beast::error_code ec;
+    std::size_t got = 0;
+    impl_->with_stream([&](auto& s) { got = s.read_some(net::buffer(chunk), ec); });
+    if (!ec) {
         out.append(chunk, got);
     }
     return out;

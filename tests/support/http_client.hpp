@@ -39,6 +39,9 @@ class http_connection {
     bool closed_by_peer();
     /// Reads raw bytes until `n` are in or the timeout passes.
     std::string read_raw(std::size_t n);
+    /// What arrives within `wait` (one read once bytes are there; "" when none came): for
+    /// streams that stay open.
+    std::string read_within(std::chrono::milliseconds wait);
 
   private:
     struct impl;
