@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <spdlog/logger.h>
@@ -52,8 +53,9 @@ asio::awaitable<bool> send(vrnum::http::body_writer& w, const std::string& frame
 // The body of `/messages/stream`: what was missed since `last` (the database), then what
 // the hub publishes, with heartbeats, until the client goes or the server stops.
 asio::awaitable<void> stream_messages(vrnum::http::body_writer& w, vrnum::store* store,
-                                      message_hub* hub, std::int64_t account, std::int64_t last,
-                                      std::chrono::milliseconds heartbeat) {
+                                      message_hub* hub, accounts::service* accounts,
+                                      vrnum::http::request credentials, std::int64_t account,
+                                      std::int64_t last, std::chrono::milliseconds heartbeat) {
     auto sub = hub->subscribe(account);  // before the catch-up: nothing falls in between
     struct leave {
         message_hub* hub;
@@ -65,19 +67,23 @@ asio::awaitable<void> stream_messages(vrnum::http::body_writer& w, vrnum::store*
     if (!co_await send(w, hello)) {
         co_return;
     }
-    std::vector<inbox_message> missed;
-    auto catch_up = [&](vrnum::read_txn& txn) { missed = inbox_after(txn, account, last, 500); };
-    if (last > 0) {
+    // What was missed, in pages, until a short one: then the live queue takes over.
+    for (bool more = last > 0; more;) {
+        std::vector<inbox_message> missed;
+        auto catch_up = [&](vrnum::read_txn& txn) {
+            missed = inbox_after(txn, account, last, 500);
+        };
         if (auto ec = co_await read_job(*store, catch_up)) {
             co_return;  // the client reconnects and asks again
         }
-    }
-    for (const auto& x : missed) {
-        std::string frame = event_frame(x.m.id, json::serialize(message_json(x)));
-        if (!co_await send(w, frame)) {
-            co_return;
+        for (const auto& x : missed) {
+            std::string frame = event_frame(x.m.id, json::serialize(message_json(x)));
+            if (!co_await send(w, frame)) {
+                co_return;
+            }
+            last = std::max(last, x.m.id);
         }
-        last = std::max(last, x.m.id);
+        more = missed.size() == 500;
     }
     auto quiet_since = std::chrono::steady_clock::now();
     const auto tick =
@@ -105,6 +111,12 @@ asio::awaitable<void> stream_messages(vrnum::http::body_writer& w, vrnum::store*
             co_return;  // fell behind: the client resumes from `last` with Last-Event-ID
         }
         if (std::chrono::steady_clock::now() - quiet_since >= heartbeat) {
+            // The session (or key) must still be good: a logout, a password change or a
+            // deletion ends the stream too.
+            auto still = co_await accounts->authenticate(credentials);
+            if (!still || still->account_id != account) {
+                co_return;
+            }
             const std::string beat = ": heartbeat\n\n";
             if (!co_await send(w, beat)) {
                 co_return;
@@ -192,7 +204,7 @@ void erase_inbox(vrnum::write_txn& txn, std::int64_t account_id) {
               [&](const vrnum::sql_row& r) { ids.push_back(r.get_int(0)); });
     for (auto id : ids) {
         txn.exec("DELETE FROM inbox WHERE message_id = ?1", {id});
-        vrnum::delete_message(txn, id);
+        vrnum::delete_message(txn, id, vrnum::message_deletion::row);
     }
 }
 
@@ -302,11 +314,20 @@ std::vector<vrnum::http::route> inbox_service::routes() {
         }
         std::vector<inbox_message> rows;
         std::int64_t account = who->account_id;
+        bool known = true;
         auto read = [&](vrnum::read_txn& txn) {
-            rows = list_inbox(txn, account, rental, p->before, p->limit);
+            // Someone else's number (or none) is not found, as in a path.
+            known = !rental || txn.query("SELECT 1 FROM rentals WHERE id = ?1 AND account_id = ?2",
+                                         {*rental, account}, [](const vrnum::sql_row&) {}) == 1;
+            if (known) {
+                rows = list_inbox(txn, account, rental, p->before, p->limit);
+            }
         };
         if (auto ec = co_await read_job(store_, read)) {
             co_return accounts::store_error(ec);
+        }
+        if (!known) {
+            co_return api::error(errc::not_found, "no such number");
         }
         json::array items;
         for (const auto& x : rows) {
@@ -381,9 +402,20 @@ std::vector<vrnum::http::route> inbox_service::routes() {
         r.set("Content-Type", "text/event-stream");
         r.set("Cache-Control", "no-store");
         r.set("X-Accel-Buffering", "no");
-        r.stream = [store = &store_, hub = &hub_, account = who->account_id, last,
-                    beat = heartbeat_](vrnum::http::body_writer& w) {
-            return stream_messages(w, store, hub, account, last, beat);
+        // What authenticates the stream again at each heartbeat: its credentials only.
+        vrnum::http::request credentials;
+        credentials.method = "GET";
+        credentials.target = req.target;
+        credentials.client_ip = req.client_ip;
+        for (const auto& [name, value] : req.headers) {
+            if (boost::algorithm::iequals(name, "Cookie") ||
+                boost::algorithm::iequals(name, "Authorization")) {
+                credentials.headers.emplace_back(name, value);
+            }
+        }
+        r.stream = [store = &store_, hub = &hub_, accounts = &accounts_, credentials, last,
+                    account = who->account_id, beat = heartbeat_](vrnum::http::body_writer& w) {
+            return stream_messages(w, store, hub, accounts, credentials, account, last, beat);
         };
         co_return r;
     };

@@ -1,6 +1,7 @@
 #include "numbers/numbers_service.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 
 #include <boost/asio/co_spawn.hpp>
@@ -171,6 +172,11 @@ struct service::impl {
             add_order(txn, account, key, hash, rid, status, body, t);
             return final_step(status, std::move(body), rid.value_or(0));
         };
+        if (!http && free_count(txn, o.country, t) == 0) {
+            return remember(
+                409, error_body(errc::conflict, "no number is free in " + o.country + " right now"),
+                std::nullopt);
+        }
         if (wallet::balance(txn, account) < price) {
             return remember(402,
                             error_body(errc::insufficient_funds,
@@ -196,30 +202,48 @@ struct service::impl {
         std::int64_t id =
             add_rental(txn, account, std::nullopt, o.country, o.days, price, auto_renew, {}, t);
         debit(txn, wallet::entry_kind::purchase, account, price, id, t);
-        std::int64_t op = add_op(txn, "allocate", id, std::nullopt, o.days, price,
+        std::int64_t op = add_op(txn, {0, "allocate", id, std::nullopt, "", o.days, price, 0},
                                  t + opts.call_lease.count(), t);
         add_order(txn, account, key, hash, id, 0, "", t);
         return {0, "", op, id};
     }
 
-    // A provisioning call's result, applied in one write; nothing when it was settled by
-    // another caller meanwhile.
+    // A provisioning call's result, applied in one write. A call another caller settled
+    // meanwhile changes nothing: the answer is what that settlement decided.
     order_step settle(vrnum::write_txn& txn, const provision_op& op, call_outcome outcome,
                       const allocation& got, vrnum::unix_ms t) {
         if (!op_pending(txn, op.id)) {
             auto r = op.rental_id ? find_rental(txn, *op.rental_id) : std::nullopt;
+            if (op.kind == "allocate" && r && r->account_id) {
+                if (auto o = order_of(txn, *r); o && o->status != 0) {
+                    return final_step(o->status, o->body, r->id);
+                }
+            }
             return final_step(r ? 200 : 404, r ? json::serialize(rental_json(*r)) : "",
                               op.rental_id.value_or(0));
+        }
+        auto r = op.rental_id ? find_rental(txn, *op.rental_id) : std::nullopt;
+        if (op.kind == "allocate" && outcome == call_outcome::ok && r &&
+            !usable_allocation(txn, got, *r)) {
+            outcome = call_outcome::refused;  // nothing the customer could use: refunded
         }
         if (outcome == call_outcome::unsettled) {
             vrnum::unix_ms wait =
                 std::min<vrnum::unix_ms>(hour_ms, 30'000LL << std::min(op.attempts, 7));
             retry_op(txn, op.id, t + wait);
-            return final_step(503,
-                              error_body(errc::unavailable,
-                                         "the number provider has not answered yet; the "
-                                         "order completes or is refunded by itself"),
-                              op.rental_id.value_or(0));
+            bool renewal = op.kind == "renew";
+            return final_step(
+                renewal ? 202 : 503,
+                renewal ? json::serialize(json::object{{"status", "renewal_pending"},
+                                                       {"detail",
+                                                        "the number provider has not answered "
+                                                        "yet; the renewal completes or is "
+                                                        "refunded by itself"}})
+                        : error_body(errc::unavailable,
+                                     "the number provider has not answered yet; "
+                                     "the order completes or is refunded by "
+                                     "itself"),
+                op.rental_id.value_or(0));
         }
         settle_op(txn, op.id, outcome == call_outcome::ok, t);
         if (op.kind == "release") {
@@ -229,7 +253,6 @@ struct service::impl {
             }
             return final_step(204, "");
         }
-        auto r = find_rental(txn, op.rental_id.value_or(0));
         if (!r) {
             return final_step(404, "");
         }
@@ -257,22 +280,57 @@ struct service::impl {
             return final_step(201, body, r->id);
         }
         // renew
-        if (outcome == call_outcome::refused) {
+        vrnum::unix_ms base = std::max(r->expires_at.value_or(t), t);
+        if (outcome == call_outcome::refused ||
+            !extend_rental(txn, r->id, base + static_cast<vrnum::unix_ms>(op.days) * day_ms)) {
+            // Refused, or the rental ended meanwhile: the renewal is not delivered.
             refund(txn, *r, op.amount_minor, t);
+            if (r->expires_at) {
+                mark_renew_refused(txn, r->id, *r->expires_at);
+            }
             return final_step(409,
                               error_body(errc::conflict,
-                                         "the number provider refused to renew it; the "
-                                         "price was refunded"),
+                                         "the number could not be renewed; the price was "
+                                         "refunded"),
                               r->id);
         }
-        vrnum::unix_ms base = std::max(r->expires_at.value_or(t), t);
-        extend_rental(txn, r->id, base + static_cast<vrnum::unix_ms>(op.days) * day_ms);
         count_rental(txn, r->country, true, t);
         r = find_rental(txn, r->id);
         if (r->account_id) {
             mail_renewal(txn, *r, op.days, op.amount_minor);
         }
         return final_step(200, json::serialize(rental_json(*r)), r->id);
+    }
+
+    static std::optional<idempotent_order> order_of(vrnum::read_txn& txn, const rental& r) {
+        std::optional<idempotent_order> out;
+        txn.query(
+            "SELECT request_hash, rental_id, status, body FROM rental_orders WHERE rental_id = ?1",
+            {r.id}, [&](const vrnum::sql_row& row) {
+                out = idempotent_order{row.get_text(0), r.id, static_cast<unsigned>(row.get_int(2)),
+                                       row.get_text(3)};
+            });
+        return out;
+    }
+
+    // An allocation the customer can use: an E.164 number no other rental holds.
+    bool usable_allocation(vrnum::read_txn& txn, const allocation& got, const rental& r) {
+        bool e164 = got.number.size() >= 8 && got.number.size() <= 16 && got.number[0] == '+' &&
+                    got.number[1] != '0' &&
+                    std::all_of(got.number.begin() + 1, got.number.end(),
+                                [](char c) { return c >= '0' && c <= '9'; });
+        bool taken =
+            e164 && txn.query(
+                        "SELECT 1 FROM rentals r JOIN numbers n ON n.id = "
+                        "r.number_id WHERE n.number = ?1 AND r.state IN "
+                        "('pending', 'active') AND r.id <> ?2",
+                        {std::string_view(got.number), r.id}, [](const vrnum::sql_row&) {}) > 0;
+        if (!e164 || taken) {
+            vrnum::detail::log_event(
+                *log, spdlog::level::err, "provisioning API allocated an unusable number",
+                {{"rental_id", r.id}, {"reason", e164 ? "already rented" : "not E.164"}});
+        }
+        return e164 && !taken;
     }
 
     // Makes provisioning call `op` and applies its result.
@@ -283,25 +341,23 @@ struct service::impl {
         std::optional<vrnum::unix_ms> renewed;
         call_outcome outcome = call_outcome::unsettled;
         std::optional<rental> r;
-        std::string ref;
         auto look = [&](vrnum::read_txn& txn) {
             if (op.rental_id) {
                 r = find_rental(txn, *op.rental_id);
-            }
-            if (op.number_id) {
-                txn.query("SELECT coalesce(ref, '') FROM numbers WHERE id = ?1", {*op.number_id},
-                          [&](const vrnum::sql_row& row) { ref = row.get_text(0); });
             }
         };
         if (auto ec = co_await read_job(store, look)) {
             co_return final_step(503, error_body(errc::unavailable, "the store is unavailable"));
         }
+        if (!http) {
+            co_return final_step(503, error_body(errc::unavailable, "no provisioning API"));
+        }
         if (op.kind == "allocate" && r) {
             outcome = co_await http->allocate(r->country, op.days, key, got, detail);
-        } else if (op.kind == "renew" && r) {
-            outcome = co_await http->renew(r->provider_ref, op.days, key, renewed, detail);
+        } else if (op.kind == "renew") {
+            outcome = co_await http->renew(op.ref, op.days, key, renewed, detail);
         } else if (op.kind == "release") {
-            outcome = co_await http->release(ref, key, detail);
+            outcome = co_await http->release(op.ref, key, detail);
         }
         if (outcome != call_outcome::ok) {
             vrnum::detail::log_event(
@@ -327,6 +383,12 @@ struct service::impl {
     order_step reserve_renewal(vrnum::write_txn& txn, const rental& r, const catalog_entry& o,
                                vrnum::unix_ms t, bool& short_of_funds) {
         auto price = static_cast<std::int64_t>(o.price_minor);
+        if (http && renewal_pending(txn, r.id)) {
+            // One renewal at a time: a second would charge again before the first settled.
+            return final_step(
+                409, error_body(errc::conflict, "a renewal of this number is already in progress"),
+                r.id);
+        }
         short_of_funds = wallet::balance(txn, *r.account_id) < price;
         if (short_of_funds) {
             return final_step(402,
@@ -337,8 +399,9 @@ struct service::impl {
         }
         debit(txn, wallet::entry_kind::renewal, *r.account_id, price, r.id, t);
         if (http) {
-            std::int64_t op = add_op(txn, "renew", r.id, r.number_id, o.days, price,
-                                     t + opts.call_lease.count(), t);
+            std::int64_t op =
+                add_op(txn, {0, "renew", r.id, r.number_id, r.provider_ref, o.days, price, 0},
+                       t + opts.call_lease.count(), t);
             return {0, "", op, r.id};
         }
         vrnum::unix_ms base = std::max(r.expires_at.value_or(t), t);
@@ -358,27 +421,15 @@ struct service::impl {
             co_return accounts::store_error(ec);
         }
         if (step.op_id) {
-            provision_op op;
-            auto load = [&](vrnum::read_txn& txn) {
-                txn.query(
-                    "SELECT kind, rental_id, number_id, days, amount_minor FROM "
-                    "provision_ops WHERE id = ?1",
-                    {*step.op_id}, [&](const vrnum::sql_row& row) {
-                        op = {*step.op_id,
-                              row.get_text(0),
-                              row.is_null(1) ? std::nullopt
-                                             : std::optional<std::int64_t>(row.get_int(1)),
-                              row.is_null(2) ? std::nullopt
-                                             : std::optional<std::int64_t>(row.get_int(2)),
-                              static_cast<unsigned>(row.get_int(3)),
-                              row.get_int(4),
-                              0};
-                    });
-            };
+            std::optional<provision_op> op;
+            auto load = [&](vrnum::read_txn& txn) { op = find_op(txn, *step.op_id); };
             if (auto ec = co_await read_job(store, load)) {
                 co_return accounts::store_error(ec);
             }
-            step = co_await run_op(op);
+            if (!op) {
+                co_return accounts::store_error(make_error_code(errc::unavailable));
+            }
+            step = co_await run_op(*op);
         }
         co_return answer(step);
     }
@@ -545,12 +596,24 @@ struct service::impl {
         write_sync(store, fn, "numbers job");
     }
 
-    order_step run_op_blocking(const provision_op& op) {
+    bool in_pool(const std::string& number) const {
+        return std::any_of(cfg.numbers.pool.begin(), cfg.numbers.pool.end(),
+                           [&](const pool_number& p) { return p.number == number; });
+    }
+
+    // Runs `op` on the I/O executor and waits, at most a bounded time: when the executor
+    // stops (a second SIGTERM) the job gives up and the call's lease runs out for a later run.
+    void run_op_blocking(const provision_op& op) {
         auto call = [this, op]() -> asio::awaitable<order_step> {
             auto s = co_await run_op(op);
             co_return s;
         };
-        return asio::co_spawn(ex, call, asio::use_future).get();
+        auto done = asio::co_spawn(ex, call, asio::use_future);
+        auto bound = std::chrono::seconds(2 * cfg.http_client.timeout_seconds + 30);
+        if (done.wait_for(bound) != std::future_status::ready) {
+            vrnum::detail::log_event(*log, spdlog::level::warn, "provisioning call abandoned",
+                                     {{"op_id", op.id}});
+        }
     }
 
     void retry_calls(const std::stop_token& stop) {
@@ -598,19 +661,16 @@ struct service::impl {
                     return;  // renewed or ended meanwhile
                 }
                 const catalog_entry* o = renewal_offer(*cur);
-                if (cur->auto_renew && o &&
+                bool due_to_renew =
+                    cur->auto_renew && o && cur->renew_refused_for != cur->expires_at &&
                     left <= static_cast<vrnum::unix_ms>(cfg.numbers.auto_renew_hours_before) *
-                                hour_ms) {
+                                hour_ms &&
+                    !(http && renewal_pending(txn, cur->id));
+                if (due_to_renew) {
                     bool short_of_funds = false;
                     auto step = reserve_renewal(txn, *cur, *o, t, short_of_funds);
                     if (step.op_id) {
-                        call = provision_op{*step.op_id,
-                                            "renew",
-                                            cur->id,
-                                            cur->number_id,
-                                            o->days,
-                                            static_cast<std::int64_t>(o->price_minor),
-                                            0};
+                        call = find_op(txn, *step.op_id);
                     }
                     if (!short_of_funds) {
                         return;
@@ -656,9 +716,17 @@ struct service::impl {
             store, [&](vrnum::read_txn& txn) { ended = rentals_expiring(txn, t + 1, 1000); },
             "numbers job");
         blocking_write([&](vrnum::write_txn& txn) {
-            for (const auto& r : ended) {
+            for (const auto& listed : ended) {
+                // Checked again inside the write: a renewal may have committed since, or be
+                // still in progress with the provisioning API (it ends the rental, refunded,
+                // if it fails).
+                auto r = find_rental(txn, listed.id);
+                if (!r || r->state != "active" || !r->expires_at || *r->expires_at > t ||
+                    (http && renewal_pending(txn, r->id))) {
+                    continue;
+                }
                 // The quarantine runs from the expiry, however late the job came.
-                end_rental(txn, r.id, quarantine_end(r.expires_at.value_or(t)), t);
+                end_rental(txn, r->id, quarantine_end(*r->expires_at), t);
             }
         });
         std::vector<quarantined> over;
@@ -668,13 +736,16 @@ struct service::impl {
         std::vector<provision_op> calls;
         blocking_write([&](vrnum::write_txn& txn) {
             for (const auto& q : over) {
-                bool pool = q.origin == "pool";
-                number_back(txn, q.id, pool);
-                if (!pool) {
-                    std::int64_t op = add_op(txn, "release", std::nullopt, q.id, 0, 0,
-                                             t + opts.call_lease.count(), t);
-                    calls.push_back({op, "release", std::nullopt, q.id, 0, 0, 0});
+                if (q.origin == "pool") {
+                    number_back(
+                        txn, q.id,
+                        in_pool(q.number) ? after_quarantine::free : after_quarantine::retired);
+                    continue;
                 }
+                number_back(txn, q.id, after_quarantine::releasing);
+                provision_op op{0, "release", std::nullopt, q.id, q.ref, 0, 0, 0};
+                op.id = add_op(txn, op, t + opts.call_lease.count(), t);
+                calls.push_back(op);
             }
             purge_orders(txn, t - day_ms);
         });

@@ -10,7 +10,7 @@ using vrnum::sql_row;
 constexpr const char* rental_columns =
     "SELECT r.id, r.account_id, r.number_id, coalesce(n.number, ''), r.country, "
     "coalesce(n.ref, ''), r.days, r.price_minor, r.state, r.expires_at, r.auto_renew, "
-    "r.warned_days, r.renew_failed_for, r.created_at "
+    "r.warned_days, r.renew_failed_for, r.created_at, r.renew_refused_for "
     "FROM rentals r LEFT JOIN numbers n ON n.id = r.number_id ";
 
 std::optional<std::int64_t> opt_int(const sql_row& r, int c) {
@@ -35,6 +35,7 @@ rental rental_of(const sql_row& r) {
     }
     x.renew_failed_for = opt_int(r, 12);
     x.created_at = r.get_int(13);
+    x.renew_refused_for = opt_int(r, 14);
     return x;
 }
 
@@ -61,6 +62,7 @@ CREATE TABLE numbers (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX numbers_free ON numbers(country, state, available_at);
+CREATE INDEX numbers_state ON numbers(state, available_at);
 CREATE TABLE rentals (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   account_id INTEGER,
@@ -73,6 +75,7 @@ CREATE TABLE rentals (
   auto_renew INTEGER NOT NULL DEFAULT 0,
   warned_days INTEGER,
   renew_failed_for INTEGER,
+  renew_refused_for INTEGER,
   created_at INTEGER NOT NULL,
   ended_at INTEGER
 );
@@ -80,6 +83,7 @@ CREATE INDEX rentals_account ON rentals(account_id, id);
 CREATE INDEX rentals_expiry ON rentals(expires_at) WHERE state = 'active';
 CREATE UNIQUE INDEX rentals_one_renter ON rentals(number_id)
   WHERE state IN ('pending', 'active') AND number_id IS NOT NULL;
+CREATE INDEX rentals_number ON rentals(number_id, state);
 CREATE TABLE rental_orders (
   account_id INTEGER NOT NULL,
   idempotency_key TEXT NOT NULL,
@@ -97,6 +101,7 @@ CREATE TABLE provision_ops (
   kind TEXT NOT NULL CHECK (kind IN ('allocate', 'renew', 'release')),
   rental_id INTEGER,
   number_id INTEGER,
+  ref TEXT NOT NULL DEFAULT '',
   days INTEGER NOT NULL DEFAULT 0,
   amount_minor INTEGER NOT NULL DEFAULT 0,
   state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'refused')),
@@ -106,6 +111,7 @@ CREATE TABLE provision_ops (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX provision_ops_due ON provision_ops(lease_until) WHERE state = 'pending';
+CREATE INDEX provision_ops_rental ON provision_ops(rental_id, kind) WHERE state = 'pending';
 CREATE TABLE rental_stats (
   day TEXT NOT NULL,
   country TEXT NOT NULL,
@@ -215,11 +221,11 @@ void fail_rental(vrnum::write_txn& txn, std::int64_t id) {
     txn.exec("UPDATE rentals SET state = 'failed' WHERE id = ?1 AND state = 'pending'", {id});
 }
 
-void extend_rental(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at) {
-    txn.exec(
-        "UPDATE rentals SET expires_at = ?1, warned_days = NULL, renew_failed_for = NULL "
-        "WHERE id = ?2 AND state = 'active'",
-        {expires_at, id});
+bool extend_rental(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at) {
+    return txn.exec(
+               "UPDATE rentals SET expires_at = ?1, warned_days = NULL, renew_failed_for = NULL, "
+               "renew_refused_for = NULL WHERE id = ?2 AND state = 'active'",
+               {expires_at, id}) == 1;
 }
 
 bool set_auto_renew(vrnum::write_txn& txn, std::int64_t account_id, std::int64_t id, bool on) {
@@ -236,6 +242,10 @@ void mark_warned(vrnum::write_txn& txn, std::int64_t id, unsigned days) {
 
 void mark_renew_failed(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at) {
     txn.exec("UPDATE rentals SET renew_failed_for = ?1 WHERE id = ?2", {expires_at, id});
+}
+
+void mark_renew_refused(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at) {
+    txn.exec("UPDATE rentals SET renew_refused_for = ?1 WHERE id = ?2", {expires_at, id});
 }
 
 void end_rental(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms available_at,
@@ -281,17 +291,20 @@ std::vector<quarantined> quarantine_over(vrnum::read_txn& txn, vrnum::unix_ms no
                                          std::size_t limit) {
     std::vector<quarantined> out;
     txn.query(
-        "SELECT id, origin, coalesce(ref, '') FROM numbers WHERE state = 'quarantine' AND "
-        "available_at <= ?1 ORDER BY available_at LIMIT ?2",
+        "SELECT id, number, origin, coalesce(ref, '') FROM numbers WHERE state = 'quarantine' "
+        "AND available_at <= ?1 ORDER BY available_at LIMIT ?2",
         {now, static_cast<std::int64_t>(limit)}, [&](const sql_row& r) {
-            out.push_back({r.get_int(0), r.get_text(1), r.get_text(2)});
+            out.push_back({r.get_int(0), r.get_text(1), r.get_text(2), r.get_text(3)});
         });
     return out;
 }
 
-void number_back(vrnum::write_txn& txn, std::int64_t number_id, bool free_again) {
+void number_back(vrnum::write_txn& txn, std::int64_t number_id, after_quarantine next) {
+    std::string_view state = next == after_quarantine::free      ? "free"
+                             : next == after_quarantine::retired ? "retired"
+                                                                 : "releasing";
     txn.exec("UPDATE numbers SET state = ?1 WHERE id = ?2 AND state = 'quarantine'",
-             {std::string_view(free_again ? "free" : "releasing"), number_id});
+             {state, number_id});
 }
 
 void number_released(vrnum::write_txn& txn, std::int64_t number_id) {
@@ -345,31 +358,53 @@ std::int64_t purge_orders(vrnum::write_txn& txn, vrnum::unix_ms before) {
     return txn.exec("DELETE FROM rental_orders WHERE created_at < ?1 AND status <> 0", {before});
 }
 
-std::int64_t add_op(vrnum::write_txn& txn, const std::string& kind,
-                    std::optional<std::int64_t> rental_id, std::optional<std::int64_t> number_id,
-                    unsigned days, std::int64_t amount_minor, vrnum::unix_ms lease_until,
+std::int64_t add_op(vrnum::write_txn& txn, const provision_op& op, vrnum::unix_ms lease_until,
                     vrnum::unix_ms now) {
-    vrnum::sql_value rid = rental_id ? vrnum::sql_value(*rental_id) : nullptr;
-    vrnum::sql_value nid = number_id ? vrnum::sql_value(*number_id) : nullptr;
+    vrnum::sql_value rid = op.rental_id ? vrnum::sql_value(*op.rental_id) : nullptr;
+    vrnum::sql_value nid = op.number_id ? vrnum::sql_value(*op.number_id) : nullptr;
     txn.exec(
-        "INSERT INTO provision_ops (kind, rental_id, number_id, days, amount_minor, lease_until, "
-        "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        {std::string_view(kind), rid, nid, static_cast<std::int64_t>(days), amount_minor,
-         lease_until, now});
+        "INSERT INTO provision_ops (kind, rental_id, number_id, ref, days, amount_minor, "
+        "lease_until, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        {std::string_view(op.kind), rid, nid, std::string_view(op.ref),
+         static_cast<std::int64_t>(op.days), op.amount_minor, lease_until, now});
     return txn.last_insert_id();
+}
+
+namespace {
+
+constexpr const char* op_columns =
+    "SELECT id, kind, rental_id, number_id, ref, days, amount_minor, attempts FROM provision_ops ";
+
+provision_op op_of(const sql_row& r) {
+    return {r.get_int(0),  r.get_text(1),
+            opt_int(r, 2), opt_int(r, 3),
+            r.get_text(4), static_cast<unsigned>(r.get_int(5)),
+            r.get_int(6),  static_cast<int>(r.get_int(7))};
+}
+
+}  // namespace
+
+std::optional<provision_op> find_op(vrnum::read_txn& txn, std::int64_t id) {
+    std::optional<provision_op> out;
+    txn.query(std::string(op_columns) + "WHERE id = ?1", {id},
+              [&](const sql_row& r) { out = op_of(r); });
+    return out;
+}
+
+bool renewal_pending(vrnum::read_txn& txn, std::int64_t rental_id) {
+    return txn.query(
+               "SELECT 1 FROM provision_ops WHERE rental_id = ?1 AND kind = 'renew' AND "
+               "state = 'pending'",
+               {rental_id}, [](const sql_row&) {}) > 0;
 }
 
 std::vector<provision_op> lease_due_ops(vrnum::write_txn& txn, vrnum::unix_ms now,
                                         vrnum::unix_ms lease_until, std::size_t limit) {
     std::vector<provision_op> out;
-    txn.query(
-        "SELECT id, kind, rental_id, number_id, days, amount_minor, attempts FROM provision_ops "
-        "WHERE state = 'pending' AND lease_until <= ?1 ORDER BY lease_until LIMIT ?2",
-        {now, static_cast<std::int64_t>(limit)}, [&](const sql_row& r) {
-            out.push_back({r.get_int(0), r.get_text(1), opt_int(r, 2), opt_int(r, 3),
-                           static_cast<unsigned>(r.get_int(4)), r.get_int(5),
-                           static_cast<int>(r.get_int(6))});
-        });
+    txn.query(std::string(op_columns) +
+                  "WHERE state = 'pending' AND lease_until <= ?1 ORDER BY lease_until LIMIT ?2",
+              {now, static_cast<std::int64_t>(limit)},
+              [&](const sql_row& r) { out.push_back(op_of(r)); });
     for (const auto& op : out) {
         txn.exec("UPDATE provision_ops SET lease_until = ?1, updated_at = ?2 WHERE id = ?3",
                  {lease_until, now, op.id});

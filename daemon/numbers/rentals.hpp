@@ -48,7 +48,8 @@ struct rental {
     std::optional<vrnum::unix_ms> expires_at;
     bool auto_renew = false;
     std::optional<unsigned> warned_days;  ///< the last expiry warning sent for this expiry
-    std::optional<vrnum::unix_ms> renew_failed_for;  ///< the expiry a failure mail was sent for
+    std::optional<vrnum::unix_ms> renew_failed_for;   ///< the expiry a failure mail was sent for
+    std::optional<vrnum::unix_ms> renew_refused_for;  ///< the expiry the API refused to renew
     vrnum::unix_ms created_at = 0;
 };
 
@@ -63,14 +64,18 @@ void activate_rental(vrnum::write_txn& txn, std::int64_t id, std::int64_t number
                      vrnum::unix_ms expires_at);
 /// Marks a pending rental failed (nothing was allocated).
 void fail_rental(vrnum::write_txn& txn, std::int64_t id);
-/// Moves an active rental's expiry (a renewal); clears its warnings.
-void extend_rental(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at);
+/// Moves an active rental's expiry (a renewal); clears its warnings. False when the rental is
+/// not active (any more).
+bool extend_rental(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at);
 /// Sets auto-renewal of account `account_id`'s rental `id`; false when it is not theirs.
 bool set_auto_renew(vrnum::write_txn& txn, std::int64_t account_id, std::int64_t id, bool on);
 /// Records the expiry warning sent `days` before expiry.
 void mark_warned(vrnum::write_txn& txn, std::int64_t id, unsigned days);
 /// Records that the auto-renewal failure mail for the current expiry went out.
 void mark_renew_failed(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at);
+/// Records that the provisioning API refused to renew it for the current expiry: auto-renewal
+/// does not try again before the next one.
+void mark_renew_refused(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms expires_at);
 /// Ends an active rental; its number goes into quarantine until `available_at`.
 void end_rental(vrnum::write_txn& txn, std::int64_t id, vrnum::unix_ms available_at,
                 vrnum::unix_ms now);
@@ -86,14 +91,19 @@ std::vector<rental> rentals_expiring(vrnum::read_txn& txn, vrnum::unix_ms until,
 /// Numbers whose quarantine is over at `now`: (number id, origin, provider ref).
 struct quarantined {
     std::int64_t id = 0;
+    std::string number;
     std::string origin;  ///< pool or http
     std::string ref;
 };
 std::vector<quarantined> quarantine_over(vrnum::read_txn& txn, vrnum::unix_ms now,
                                          std::size_t limit);
-/// After its quarantine a pool number becomes free again (`free_again`); an http number is
-/// `releasing` until the API took it back.
-void number_back(vrnum::write_txn& txn, std::int64_t number_id, bool free_again);
+/// What becomes of a number after its quarantine.
+enum class after_quarantine {
+    free,       ///< a pool number: rentable again
+    retired,    ///< a pool number no longer in `numbers.pool`
+    releasing,  ///< an http number, until the API took it back
+};
+void number_back(vrnum::write_txn& txn, std::int64_t number_id, after_quarantine next);
 /// The API took an http number back.
 void number_released(vrnum::write_txn& txn, std::int64_t number_id);
 
@@ -131,15 +141,19 @@ struct provision_op {
     std::string kind;  ///< allocate, renew, release
     std::optional<std::int64_t> rental_id;
     std::optional<std::int64_t> number_id;
+    std::string ref;  ///< the API's ref of the number (renew, release), as when it was made
     unsigned days = 0;
     std::int64_t amount_minor = 0;  ///< what was charged for it (refunded when refused)
     int attempts = 0;
 };
-/// Records a call about to be made, leased to its caller until `lease_until`; its id.
-std::int64_t add_op(vrnum::write_txn& txn, const std::string& kind,
-                    std::optional<std::int64_t> rental_id, std::optional<std::int64_t> number_id,
-                    unsigned days, std::int64_t amount_minor, vrnum::unix_ms lease_until,
+/// Records call `op` (its `id` ignored) about to be made, leased to its caller until
+/// `lease_until`; its id.
+std::int64_t add_op(vrnum::write_txn& txn, const provision_op& op, vrnum::unix_ms lease_until,
                     vrnum::unix_ms now);
+/// Call `id`.
+std::optional<provision_op> find_op(vrnum::read_txn& txn, std::int64_t id);
+/// Whether a renewal of rental `rental_id` is still being provisioned.
+bool renewal_pending(vrnum::read_txn& txn, std::int64_t rental_id);
 /// Calls whose lease ran out by `now` (their caller gave up or died), oldest first; each is
 /// leased again until `lease_until` for the job that retries it.
 std::vector<provision_op> lease_due_ops(vrnum::write_txn& txn, vrnum::unix_ms now,

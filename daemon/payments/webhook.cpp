@@ -135,12 +135,17 @@ asio::awaitable<response> service::webhook(request& req) {
             confirmed.payment_amount_usd = n.payment_amount_usd;
         }
         auto due = credit_due(confirmed, received);
-        if (!due) {
-            detail = "payment_amount_usd is missing or not a decimal";
-            record(webhook_outcome::malformed, detail);
-            co_return api::error(errc::malformed, detail);
+        if (!due || !*due) {
+            // Cryptomus says money arrived for good, but its own payment-info does not (yet),
+            // or names no readable amount: no credit, and Cryptomus is asked to come back
+            // rather than told all is done.
+            record(webhook_outcome::unconfirmed,
+                   "invoice " + std::to_string(inv->id) + ": payment-info says " +
+                       confirmed.status + (confirmed.is_final ? " (final)" : " (not final)") +
+                       (due ? "" : ", no readable payment_amount_usd"));
+            co_return retry_later("the payment could not be confirmed with Cryptomus");
         }
-        credit = *due;
+        credit = true;
     }
     webhook_outcome outcome = webhook_outcome::unchanged;
     vrnum::unix_ms now = vrnum::now_unix_ms();
@@ -215,7 +220,12 @@ std::size_t service::recover_invoices(std::chrono::milliseconds grace,
             auto r = co_await cryptomus_->payment_status({}, inv.order_id, detail);
             co_return r;
         };
-        auto info = asio::co_spawn(ex_, ask, asio::use_future).get();
+        // Bounded: when the executor stops (a second SIGTERM) the job gives up.
+        auto pending = asio::co_spawn(ex_, ask, asio::use_future);
+        if (pending.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+            break;
+        }
+        auto info = pending.get();
         if (!info) {
             vrnum::detail::log_event(*log_, spdlog::level::warn, "invoice recovery: cryptomus",
                                      {{"invoice_id", inv.id}, {"detail", detail}});

@@ -267,8 +267,18 @@ class store {
 /// none (never stored, deleted or purged). For an embedder's tables that refer to messages by
 /// id (the daemon's inbox). Throws std::runtime_error when it cannot be opened with the keys.
 std::optional<stored_message> read_message(read_txn& txn, std::int64_t id);
-/// Deletes stored message `id` (with the parts it was joined from) inside `txn`; false when
-/// there was none. A customer deleting a message, an erasure.
-bool delete_message(write_txn& txn, std::int64_t id);
+/// How `delete_message` deletes.
+enum class message_deletion {
+    /// The sender and text become empty and the row stays until the retention purge, so that
+    /// its id is never handed out again and a provider's retry is still answered as a
+    /// duplicate (`list` shows it empty). A customer deleting one message.
+    tombstone,
+    /// The row goes, provider id and all. An erasure, where nothing may remain.
+    row,
+};
+/// Deletes stored message `id` inside `txn`, with the parts it was joined from; false when
+/// there was none.
+bool delete_message(write_txn& txn, std::int64_t id,
+                    message_deletion how = message_deletion::tombstone);
 
 }  // namespace vrnum

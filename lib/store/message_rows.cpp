@@ -36,9 +36,23 @@ std::optional<stored_message> read_message(read_txn& txn, std::int64_t id) {
     return out;
 }
 
-bool delete_message(write_txn& txn, std::int64_t id) {
+bool delete_message(write_txn& txn, std::int64_t id, message_deletion how) {
+    if (txn.query("SELECT 1 FROM messages WHERE id = ?1", {id}, [](const sql_row&) {}) == 0) {
+        return false;
+    }
     txn.exec("DELETE FROM message_parts WHERE message_id = ?1", {id});
-    return txn.exec("DELETE FROM messages WHERE id = ?1", {id}) == 1;
+    if (how == message_deletion::row) {
+        txn.exec("DELETE FROM messages WHERE id = ?1", {id});
+        return true;
+    }
+    // The row stays, emptied: its id is never handed out again (a stream's Last-Event-ID
+    // stays in order) and a provider's retry is still known as a duplicate. secure_delete
+    // zeroes what the old cells held; the retention purge removes the row.
+    const std::string sender = txn.seal("", id, "sender");
+    const std::string body = txn.seal("", id, "body");
+    txn.exec("UPDATE messages SET sender = ?1, body = ?2 WHERE id = ?3",
+             {blob{sender}, blob{body}, id});
+    return true;
 }
 
 }  // namespace vrnum

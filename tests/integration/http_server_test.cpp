@@ -16,6 +16,7 @@
 
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/wait.hpp"
 
 namespace {
 
@@ -208,7 +209,15 @@ TEST(http_server, readyz_and_metrics) {
     EXPECT_EQ(n->status, 503u);
     EXPECT_EQ(n->header("Retry-After"), "1");
     ASSERT_TRUE(request(g.address(), "GET", "/healthz"));
-    auto m = request(g.address(), "GET", "/metrics");
+    // A request is counted once its answer is written, which may be just after the client
+    // has read it.
+    std::optional<vrnum::test::http_answer> m;
+    EXPECT_TRUE(vrnum::test::wait_for(
+        [&] {
+            m = request(g.address(), "GET", "/metrics");
+            return m && m->body.find(R"(route="/healthz",status="200")") != std::string::npos;
+        },
+        std::chrono::seconds(10)));
     ASSERT_TRUE(m);
     EXPECT_EQ(m->status, 200u);
     EXPECT_NE(m->header("Content-Type").find("text/plain"), std::string::npos);

@@ -4,6 +4,8 @@
 // Last-Event-ID gets what it missed, shutdown closes streams.
 
 #include <chrono>
+#include <future>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +20,11 @@ using namespace vrnum::test;
 const std::string two_numbers =
     "numbers:\n  pool: [ { number: \"+37255500001\", country: EE }, { number: \"+37255500002\", "
     "country: EE } ]\n  catalog: [ { country: EE, days: 30, price_minor: 500 } ]\n";
+
+const std::string three_numbers =
+    "numbers:\n  pool: [ { number: \"+37255500001\", country: EE }, { number: \"+37255500002\", "
+    "country: EE }, { number: \"+37255500003\", country: EE } ]\n"
+    "  catalog: [ { country: EE, days: 30, price_minor: 500 } ]\n";
 
 std::string order(int days = 30, bool auto_renew = false) {
     return json_text({{"country", "EE"}, {"days", days}, {"auto_renew", auto_renew}});
@@ -66,7 +73,12 @@ class event_stream {
         seen_ += conn_.read_within(std::chrono::milliseconds(100));
         return seen_;
     }
-    bool closed() { return conn_.closed_by_peer(); }
+    /// True once the server ended the stream: the chunked body's last chunk, or the
+    /// connection closed.
+    bool ended() {
+        seen();
+        return seen_.find("\r\n0\r\n\r\n") != std::string::npos || conn_.eof();
+    }
 
   private:
     http_connection conn_;
@@ -74,7 +86,7 @@ class event_stream {
 };
 
 TEST(rentals, an_idempotency_key_is_required_and_replays_the_first_answer) {
-    account_daemon d(two_numbers);
+    account_daemon d(three_numbers);
     sign_up(d, "renter@example.com");
     api_client c(d.address());
     ASSERT_TRUE(c.login("renter@example.com"));
@@ -101,6 +113,23 @@ TEST(rentals, an_idempotency_key_is_required_and_replays_the_first_answer) {
     auto second = c.call("POST", "/numbers", order(), {{"Idempotency-Key", "k3"}});
     ASSERT_EQ(second.status, 201) << second.body;
     EXPECT_NE(body_of(second).at("number"), body_of(first).at("number"));
+    // Ten requests with one key at once: one rental, one charge, one answer.
+    std::vector<std::future<http_answer>> racing;
+    for (int i = 0; i < 10; ++i) {
+        racing.push_back(std::async(std::launch::async, [&] {
+            api_client same(c);
+            return same.call("POST", "/numbers", order(), {{"Idempotency-Key", "race"}});
+        }));
+    }
+    std::set<std::string> answers;
+    for (auto& f : racing) {
+        auto a = f.get();
+        answers.insert(std::to_string(a.status) + " " + a.body);
+    }
+    EXPECT_EQ(answers.size(), 1U);
+    ASSERT_EQ(answers.begin()->substr(0, 3), "201") << *answers.begin();
+    EXPECT_EQ(body_of(c.call("GET", "/wallet")).at("balance_minor"), 100);
+
     // None left: 409.
     EXPECT_EQ(c.call("POST", "/numbers", order(), {{"Idempotency-Key", "k4"}}).status, 409);
     auto catalog = body_of(c.call("GET", "/catalog"));
@@ -109,7 +138,8 @@ TEST(rentals, an_idempotency_key_is_required_and_replays_the_first_answer) {
 
     std::int64_t id = body_of(first).at("id").as_int64();
     auto list = body_of(c.call("GET", "/numbers"));
-    EXPECT_EQ(list.at("items").as_array().size(), 2U);
+    EXPECT_EQ(list.at("items").as_array().size(), 3U);
+    fund(d, "renter@example.com", "500");
     auto renewed =
         c.call("POST", "/numbers/" + std::to_string(id) + "/renew", json_text({{"days", 30}}));
     ASSERT_EQ(renewed.status, 200) << renewed.body;
@@ -132,11 +162,11 @@ TEST(rentals, an_idempotency_key_is_required_and_replays_the_first_answer) {
     auto days = boost::json::parse(stats.out).at("days").as_array();
     ASSERT_EQ(days.size(), 1U) << stats.out;
     EXPECT_EQ(days[0].at("country"), "EE");
-    EXPECT_EQ(days[0].at("rentals"), 2);
+    EXPECT_EQ(days[0].at("rentals"), 3);
     EXPECT_EQ(days[0].at("renewals"), 1);
     EXPECT_EQ(stats.out.find("renter"), std::string::npos);
     auto table = d.cli({"stats", "--days", "7"});
-    EXPECT_NE(table.out.find("2 rentals, 1 renewals"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("3 rentals, 1 renewals"), std::string::npos) << table.out;
 
     // An unconfirmed address cannot rent.
     ASSERT_EQ(request(d.address(), "POST", "/api/v1/auth/register",
@@ -179,11 +209,16 @@ TEST(inbox, an_sms_reaches_its_renter_only_live_and_after_a_reconnect) {
     EXPECT_EQ(items[0].at("number_id"), a.at("id"));
     EXPECT_EQ(items[0].at("read"), false);
     EXPECT_TRUE(body_of(bob.call("GET", "/messages")).at("items").as_array().empty());
-    EXPECT_TRUE(
-        body_of(alice.call("GET", "/messages?number_id=" + std::to_string(b.at("id").as_int64())))
+    // Another's number in the query is not found, as in a path.
+    EXPECT_EQ(
+        alice.call("GET", "/messages?number_id=" + std::to_string(b.at("id").as_int64())).status,
+        404);
+    EXPECT_EQ(
+        body_of(alice.call("GET", "/messages?number_id=" + std::to_string(a.at("id").as_int64())))
             .at("items")
             .as_array()
-            .empty());
+            .size(),
+        1U);
 
     // Two more while Alice is away; her reconnect with Last-Event-ID receives both.
     ASSERT_EQ(sms(d, "m2", alice_number, "second 5555"), 200U);
@@ -208,10 +243,16 @@ TEST(inbox, an_sms_reaches_its_renter_only_live_and_after_a_reconnect) {
     EXPECT_EQ(alice.call("DELETE", "/messages/" + std::to_string(first_id)).status, 404);
     EXPECT_EQ(body_of(alice.call("GET", "/messages")).at("items").as_array().size(), 2U);
 
+    // A heartbeat keeps a quiet stream open; once Bob's sessions end, so does his stream.
+    ASSERT_TRUE(bob_live.wait_for_text(": heartbeat", std::chrono::seconds(25)));
+    EXPECT_EQ(bob_live.seen().find("event: message"), std::string::npos);
+    ASSERT_EQ(bob.call("POST", "/auth/logout-all").status, 204);
+    EXPECT_TRUE(wait_for([&] { return bob_live.ended(); }, std::chrono::seconds(25)));
+
     // Shutdown closes the open streams.
     auto t0 = std::chrono::steady_clock::now();
     d.stop();
-    EXPECT_TRUE(bob_live.closed());
+    EXPECT_TRUE(wait_for([&] { return resumed.ended(); }, std::chrono::seconds(20)));
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
 }
 

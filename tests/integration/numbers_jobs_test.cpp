@@ -164,7 +164,7 @@ TEST(http_provisioner, refusals_timeouts_and_late_answers_never_charge_twice) {
     std::int64_t rental = ok.json().at("id").as_int64();
     p.mode("down");
     EXPECT_EQ(w.call("POST", "/api/v1/numbers/{id}/renew", key, R"({"days":30})", rental).status,
-              503U);
+              202U);  // held: it completes, or is refunded, by itself
     EXPECT_EQ(w.balance(dave), 500);
     p.mode("ok");
     w.now = w.now.load() + 5 * minute;
@@ -199,6 +199,55 @@ TEST(http_provisioner, refusals_timeouts_and_late_answers_never_charge_twice) {
     }
     EXPECT_EQ(releases, 2U);
     EXPECT_EQ(w.count("SELECT count(*) FROM numbers WHERE state = 'released' AND ?1", 1), 2);
+}
+
+TEST(http_provisioner, a_renewal_held_by_an_outage_is_charged_once_and_refunded_if_it_fails) {
+    temp_dir dir;
+    cert_files cert = make_self_signed(dir.path());
+    fake_provisioner p(dir, cert, token);
+    numbers_world w(http_yaml(p, cert));
+    auto [erin, key] = w.customer("erin@example.com", 2000);
+    auto r = w.call("POST", "/api/v1/numbers", key, order(true), 0, {{"Idempotency-Key", "e1"}});
+    ASSERT_EQ(r.status, 201U) << r.body;
+    std::int64_t rental = r.json().at("id").as_int64();
+    EXPECT_EQ(w.balance(erin), 1500);
+
+    // Auto-renewal while the API is down: charged once, however often the job comes back.
+    p.mode("down");
+    w.now = w.now.load() + 29 * day + 2 * hour;
+    for (int i = 0; i < 4; ++i) {
+        w.run_jobs();
+        w.now = w.now.load() + 10 * minute;
+    }
+    EXPECT_EQ(w.balance(erin), 1000);
+    // A manual renewal meanwhile is refused: one at a time.
+    EXPECT_EQ(w.call("POST", "/api/v1/numbers/{id}/renew", key, R"({"days":30})", rental).status,
+              409U);
+    p.mode("ok");
+    w.now = w.now.load() + hour;
+    w.run_jobs();
+    EXPECT_EQ(w.balance(erin), 1000);
+    EXPECT_EQ(w.mails("renewal_receipt", erin), 1);
+    auto renewed = w.call("GET", "/api/v1/numbers/{id}", key, "", rental).json();
+    EXPECT_EQ(renewed.at("state"), "active");
+
+    // A renewal still held at the expiry keeps the rental until it settles; refused, it is
+    // refunded and the rental ends.
+    p.mode("down");
+    auto held = w.call("POST", "/api/v1/numbers/{id}/renew", key, R"({"days":30})", rental);
+    EXPECT_EQ(held.status, 202U) << held.body;
+    EXPECT_EQ(w.balance(erin), 500);
+    w.now = w.now.load() + 40 * day;
+    w.run_jobs();
+    EXPECT_EQ(w.call("GET", "/api/v1/numbers/{id}", key, "", rental).json().at("state"), "active");
+    p.mode("refuse");
+    w.now = w.now.load() + hour;
+    w.run_jobs();
+    w.run_jobs();
+    EXPECT_EQ(w.balance(erin), 1000);
+    EXPECT_EQ(w.call("GET", "/api/v1/numbers/{id}", key, "", rental).json().at("state"), "ended");
+    EXPECT_EQ(w.count("SELECT count(*) FROM provision_ops WHERE state = 'pending' AND ?1", 1), 0);
+    EXPECT_TRUE(w.audit().sound());
 }
 
 }  // namespace

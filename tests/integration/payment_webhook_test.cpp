@@ -176,6 +176,17 @@ TEST(payment_webhook, a_failing_payment_info_call_is_503_then_a_later_delivery_c
     EXPECT_EQ(p.transactions(), 1U);
 }
 
+TEST(payment_webhook, a_paid_notice_that_payment_info_does_not_confirm_credits_nothing) {
+    paying_customer p(800);
+    // The webhook says paid and final; Cryptomus's own payment-info still says check.
+    EXPECT_EQ(p.cm.notify(p.invoice_uuid, "paid", 2, {{"info_status", "check"}}),
+              (std::vector<int>{503, 503}));
+    EXPECT_EQ(p.balance(), 0);
+    EXPECT_EQ(p.invoice().at("status"), "check");
+    EXPECT_EQ(p.cm.notify(p.invoice_uuid, "paid", 1), (std::vector<int>{200}));
+    EXPECT_EQ(p.balance(), 800);
+}
+
 TEST(payment_webhook, a_signed_notice_for_an_unknown_invoice_is_logged_and_answered_200) {
     paying_customer p(500);
     EXPECT_EQ(p.cm.notify_order(std::string(32, 'a'), p.d.origin() + "/webhooks/cryptomus", "paid"),
@@ -199,6 +210,12 @@ TEST(payment_webhook, allowed_ips_are_checked_in_addition_to_the_signature) {
     paying_customer p(500, ", allowed_ips: [\"192.0.2.0/24\", \"2001:db8::/32\"]");
     EXPECT_EQ(p.cm.notify(p.invoice_uuid, "paid", 1), (std::vector<int>{403}));
     EXPECT_EQ(p.balance(), 0);
+    // Listed, the same sender gets through; the signature is still checked.
+    paying_customer listed(500, ", allowed_ips: [\"192.0.2.0/24\", \"127.0.0.1\"]");
+    EXPECT_EQ(listed.cm.notify(listed.invoice_uuid, "paid", 1, {{"tamper", "key"}}),
+              (std::vector<int>{401}));
+    EXPECT_EQ(listed.cm.notify(listed.invoice_uuid, "paid", 1), (std::vector<int>{200}));
+    EXPECT_EQ(listed.balance(), 500);
 }
 
 TEST(payment_webhook, an_invoice_left_creating_by_a_stop_is_settled_by_the_recovery_job) {

@@ -12,7 +12,8 @@ With --down every API request gets 503.
 Control (plain HTTP on a second port, for the test itself):
   POST /control/notify {uuid, status, is_final, payment_amount_usd?, times?, tamper?}
       sets the invoice's state and posts Cryptomus's payment webhook to its url_callback
-      `times` times at once (default 1), signed as Cryptomus signs it: md5(base64(PHP's
+      `times` times at once (default 1; `info_status` makes payment-info disagree), signed as
+      Cryptomus signs it: md5(base64(PHP's
       json_encode($data, JSON_UNESCAPED_UNICODE) of the payload) + key), computed by php-cli
       itself. The body is written as Python writes JSON (spaces, \\u escapes, `/` unescaped),
       so only a PHP-compatible re-encoding verifies it. tamper: "value" (the amount changed
@@ -76,10 +77,12 @@ def reply(handler, status, body):
 
 
 def invoice_result(inv):
+    status = inv.get("info_status") or inv["status"]
+    final = inv["is_final"] if not inv.get("info_status") else False
     return {"uuid": inv["uuid"], "order_id": inv["order_id"], "amount": inv["amount"],
             "payment_amount": inv.get("payment_amount"), "payer_currency": "USDT",
             "currency": "USD", "network": "tron", "address": None, "from": None, "txid": None,
-            "payment_status": inv["status"], "status": inv["status"], "is_final": inv["is_final"],
+            "payment_status": status, "status": status, "is_final": final,
             "payment_amount_usd": inv.get("payment_amount_usd"),
             "url": "https://pay.cryptomus.example/pay/" + inv["uuid"], "additional_data": None}
 
@@ -175,6 +178,8 @@ class ControlHandler(BaseHTTPRequestHandler):
                 return reply(self, 404, {"message": "no such invoice"})
             inv["status"] = body["status"]
             inv["is_final"] = body.get("is_final", True)
+            # What payment-info says, when it is to disagree with the webhook.
+            inv["info_status"] = body.get("info_status")
             if "payment_amount_usd" in body:
                 inv["payment_amount_usd"] = body["payment_amount_usd"]
             inv = dict(inv)

@@ -29,6 +29,7 @@ struct http_connection::impl {
     tcp::socket sock{ioc};
     std::unique_ptr<net::ssl::stream<tcp::socket&>> tls;
     beast::flat_buffer buffer;
+    bool eof = false;
 
     template <class F>
     auto with_stream(F&& f) {
@@ -152,8 +153,14 @@ std::string http_connection::read_within(std::chrono::milliseconds wait) {
     impl_->with_stream([&](auto& s) { got = s.read_some(net::buffer(chunk), ec); });
     if (!ec) {
         out.append(chunk, got);
+    } else {
+        impl_->eof = true;
     }
     return out;
+}
+
+bool http_connection::eof() const {
+    return impl_->eof;
 }
 
 std::optional<http_answer> request(

@@ -42,6 +42,8 @@ class http_connection {
     /// What arrives within `wait` (one read once bytes are there; "" when none came): for
     /// streams that stay open.
     std::string read_within(std::chrono::milliseconds wait);
+    /// True once a read found the connection closed by the peer.
+    bool eof() const;
 
   private:
     struct impl;
