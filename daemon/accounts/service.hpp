@@ -17,6 +17,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <vrnum/error.hpp>
@@ -53,6 +54,19 @@ struct export_section {
     std::string name;  ///< the table's name
     std::function<boost::json::array(vrnum::read_txn&, std::int64_t account_id)> rows;
 };
+
+/// A section whose rows are what `list(txn, account_id)` returns, each written by `to_json`.
+template <class List, class ToJson>
+export_section rows_section(std::string name, List list, ToJson to_json) {
+    return {std::move(name), [list = std::move(list), to_json = std::move(to_json)](
+                                 vrnum::read_txn& txn, std::int64_t id) {
+                boost::json::array rows;
+                for (const auto& row : list(txn, id)) {
+                    rows.push_back(to_json(row));
+                }
+                return rows;
+            }};
+}
 
 /// Tunables; the defaults are the daemon's.
 struct service_options {

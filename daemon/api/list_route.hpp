@@ -7,9 +7,7 @@
 #include <functional>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -18,6 +16,7 @@
 
 #include "accounts/service.hpp"
 #include "api/json_io.hpp"
+#include "store_async.hpp"
 
 namespace vrnumd::api {
 
@@ -29,7 +28,6 @@ boost::asio::awaitable<vrnum::http::response> list_route(
     accounts::service& accounts, vrnum::store& store, const vrnum::http::request& req,
     std::function<std::vector<Row>(vrnum::read_txn&, std::int64_t, const page&)> read,
     std::function<boost::json::object(const Row&)> to_json) {
-    namespace asio = boost::asio;
     auto who = co_await accounts.authenticate(req);
     if (!who) {
         co_return accounts::auth_error(who.error());
@@ -41,10 +39,8 @@ boost::asio::awaitable<vrnum::http::response> list_route(
     }
     std::vector<Row> rows;
     std::int64_t account = who->account_id;
-    auto [ec] =
-        co_await store.async_read([&](vrnum::read_txn& txn) { rows = read(txn, account, *p); },
-                                  asio::as_tuple(asio::use_awaitable));
-    if (ec) {
+    auto page_rows = [&](vrnum::read_txn& txn) { rows = read(txn, account, *p); };
+    if (auto ec = co_await read_job(store, page_rows)) {
         co_return accounts::store_error(ec);
     }
     boost::json::array items;

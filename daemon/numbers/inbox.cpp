@@ -230,11 +230,9 @@ void message_hub::unsubscribe(std::int64_t account_id, const std::shared_ptr<sub
 
 void message_hub::routed(const vrnum::stored_message& m, std::int64_t account_id,
                          std::int64_t rental_id) {
-    inbox_message x{rental_id, false, m};
-    pending p{m.source, m.provider_id, account_id, json::serialize(message_json(x)),
-              std::chrono::steady_clock::now()};
     std::lock_guard lock(mutex_);
-    pending_[m.id] = std::move(p);
+    pending_[m.id] = {m.source, m.provider_id, account_id, rental_id,
+                      std::chrono::steady_clock::now()};
 }
 
 void message_hub::committed(const std::vector<vrnum::stored_message>& committed) {
@@ -247,27 +245,29 @@ void message_hub::committed(const std::vector<vrnum::stored_message>& committed)
             it->second.provider_id != m.provider_id) {
             continue;
         }
-        auto [b, e] = subs_.equal_range(it->second.account_id);
+        pending pend = std::move(it->second);
+        pending_.erase(it);
+        auto [b, e] = subs_.equal_range(pend.account_id);
+        std::string data;
         for (auto s = b; s != e; ++s) {
-            if (auto sub = s->second.lock()) {
-                std::lock_guard q(sub->mutex);
-                if (sub->events.size() >= max_queued_events) {
-                    sub->overflowed = true;
-                } else {
-                    sub->events.emplace_back(m.id, it->second.data);
-                }
+            auto sub = s->second.lock();
+            if (!sub) {
+                continue;
+            }
+            if (data.empty()) {
+                data = json::serialize(message_json({pend.rental_id, false, m}));
+            }
+            std::lock_guard q(sub->mutex);
+            if (sub->events.size() >= max_queued_events) {
+                sub->overflowed = true;
+            } else {
+                sub->events.emplace_back(m.id, data);
             }
         }
-        pending_.erase(it);
     }
     // Routed but never committed (a rolled-back batch): forget after a while.
     auto old = std::chrono::steady_clock::now() - pending_ttl;
     std::erase_if(pending_, [&](const auto& kv) { return kv.second.at < old; });
-}
-
-std::size_t message_hub::streams() const {
-    std::lock_guard lock(mutex_);
-    return subs_.size();
 }
 
 // --- inbox_service -------------------------------------------------------------------------
@@ -282,14 +282,12 @@ inbox_service::inbox_service(vrnum::store& store, accounts::service& accounts,
         }
     });
     store_.on_commit([this](const std::vector<vrnum::stored_message>& c) { hub_.committed(c); });
-    accounts_.add_export_section({"inbox", [](vrnum::read_txn& txn, std::int64_t id) {
-                                      json::array rows;
-                                      for (const auto& x :
-                                           list_inbox(txn, id, std::nullopt, 0, 1'000'000)) {
-                                          rows.push_back(message_json(x));
-                                      }
-                                      return rows;
-                                  }});
+    accounts_.add_export_section(accounts::rows_section(
+        "inbox",
+        [](vrnum::read_txn& txn, std::int64_t id) {
+            return list_inbox(txn, id, std::nullopt, 0, 1'000'000);
+        },
+        message_json));
     accounts_.add_erasure_hook(
         [](vrnum::write_txn& txn, std::int64_t id) { erase_inbox(txn, id); });
 }

@@ -75,20 +75,19 @@ class message_hub {
     void unsubscribe(std::int64_t account_id, const std::shared_ptr<subscription>& s);
     /// From the append hook: message `m` (not committed yet) went to `account_id`'s rental.
     void routed(const vrnum::stored_message& m, std::int64_t account_id, std::int64_t rental_id);
-    /// From the commit listener: publishes what was routed of `committed`.
+    /// From the commit listener: publishes what was routed of `committed` to the streams of
+    /// its account (the event is written only when one is open).
     void committed(const std::vector<vrnum::stored_message>& committed);
-    /// Open streams, for the metrics and the tests.
-    std::size_t streams() const;
 
   private:
     struct pending {
         std::string source;
         std::string provider_id;
         std::int64_t account_id = 0;
-        std::string data;
+        std::int64_t rental_id = 0;
         std::chrono::steady_clock::time_point at;
     };
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::multimap<std::int64_t, std::weak_ptr<subscription>> subs_;
     std::map<std::int64_t, pending> pending_;  // by message id
 };

@@ -52,8 +52,8 @@ response answer(const order_step& s) {
     return r;
 }
 
-order_step final_step(unsigned status, std::string body, std::int64_t rental_id = 0) {
-    return {status, std::move(body), std::nullopt, rental_id};
+order_step final_step(unsigned status, std::string body) {
+    return {status, std::move(body), std::nullopt};
 }
 
 }  // namespace
@@ -170,7 +170,7 @@ struct service::impl {
         auto price = static_cast<std::int64_t>(o.price_minor);
         auto remember = [&](unsigned status, std::string body, std::optional<std::int64_t> rid) {
             add_order(txn, account, key, hash, rid, status, body, t);
-            return final_step(status, std::move(body), rid.value_or(0));
+            return final_step(status, std::move(body));
         };
         if (!http && free_count(txn, o.country, t) == 0) {
             return remember(
@@ -202,10 +202,8 @@ struct service::impl {
         std::int64_t id =
             add_rental(txn, account, std::nullopt, o.country, o.days, price, auto_renew, {}, t);
         debit(txn, wallet::entry_kind::purchase, account, price, id, t);
-        std::int64_t op = add_op(txn, {0, "allocate", id, std::nullopt, "", o.days, price, 0},
-                                 t + opts.call_lease.count(), t);
         add_order(txn, account, key, hash, id, 0, "", t);
-        return {0, "", op, id};
+        return reserve_call(txn, {0, "allocate", id, std::nullopt, "", o.days, price, 0}, t);
     }
 
     // A provisioning call's result, applied in one write. A call another caller settled
@@ -216,11 +214,10 @@ struct service::impl {
             auto r = op.rental_id ? find_rental(txn, *op.rental_id) : std::nullopt;
             if (op.kind == "allocate" && r && r->account_id) {
                 if (auto o = order_of(txn, *r); o && o->status != 0) {
-                    return final_step(o->status, o->body, r->id);
+                    return final_step(o->status, o->body);
                 }
             }
-            return final_step(r ? 200 : 404, r ? json::serialize(rental_json(*r)) : "",
-                              op.rental_id.value_or(0));
+            return final_step(r ? 200 : 404, r ? json::serialize(rental_json(*r)) : "");
         }
         auto r = op.rental_id ? find_rental(txn, *op.rental_id) : std::nullopt;
         if (op.kind == "allocate" && outcome == call_outcome::ok && r &&
@@ -242,8 +239,7 @@ struct service::impl {
                         : error_body(errc::unavailable,
                                      "the number provider has not answered yet; "
                                      "the order completes or is refunded by "
-                                     "itself"),
-                op.rental_id.value_or(0));
+                                     "itself"));
         }
         settle_op(txn, op.id, outcome == call_outcome::ok, t);
         if (op.kind == "release") {
@@ -263,7 +259,7 @@ struct service::impl {
                 std::string body =
                     error_body(errc::conflict, "no number is free in " + r->country + " right now");
                 finish_order(txn, r->id, 409, body);
-                return final_step(409, body, r->id);
+                return final_step(409, body);
             }
             std::int64_t number = add_allocated_number(txn, got.number, r->country, got.ref, t);
             // The customer paid for `days` from now, whatever period the API keeps it for.
@@ -277,7 +273,7 @@ struct service::impl {
             std::string body = json::serialize(rental_json(*r));
             finish_order(txn, r->id, 201, body);
             mail_order(txn, *r, op.amount_minor);
-            return final_step(201, body, r->id);
+            return final_step(201, body);
         }
         // renew
         vrnum::unix_ms base = std::max(r->expires_at.value_or(t), t);
@@ -288,18 +284,16 @@ struct service::impl {
             if (r->expires_at) {
                 mark_renew_refused(txn, r->id, *r->expires_at);
             }
-            return final_step(409,
-                              error_body(errc::conflict,
-                                         "the number could not be renewed; the price was "
-                                         "refunded"),
-                              r->id);
+            return final_step(409, error_body(errc::conflict,
+                                              "the number could not be renewed; the price was "
+                                              "refunded"));
         }
         count_rental(txn, r->country, true, t);
         r = find_rental(txn, r->id);
         if (r->account_id) {
             mail_renewal(txn, *r, op.days, op.amount_minor);
         }
-        return final_step(200, json::serialize(rental_json(*r)), r->id);
+        return final_step(200, json::serialize(rental_json(*r)));
     }
 
     static std::optional<idempotent_order> order_of(vrnum::read_txn& txn, const rental& r) {
@@ -338,7 +332,6 @@ struct service::impl {
         std::string detail;
         std::string key = "vrnum-op-" + std::to_string(op.id);
         allocation got;
-        std::optional<vrnum::unix_ms> renewed;
         call_outcome outcome = call_outcome::unsettled;
         std::optional<rental> r;
         auto look = [&](vrnum::read_txn& txn) {
@@ -355,7 +348,7 @@ struct service::impl {
         if (op.kind == "allocate" && r) {
             outcome = co_await http->allocate(r->country, op.days, key, got, detail);
         } else if (op.kind == "renew") {
-            outcome = co_await http->renew(op.ref, op.days, key, renewed, detail);
+            outcome = co_await http->renew(op.ref, op.days, key, detail);
         } else if (op.kind == "release") {
             outcome = co_await http->release(op.ref, key, detail);
         }
@@ -376,40 +369,40 @@ struct service::impl {
         co_return step;
     }
 
+    // Records call `op`, leased to the caller, as the step to take next.
+    order_step reserve_call(vrnum::write_txn& txn, provision_op op, vrnum::unix_ms t) {
+        op.id = add_op(txn, op, t + opts.call_lease.count(), t);
+        return {0, "", std::move(op)};
+    }
+
     // --- renewing --------------------------------------------------------------------------
 
-    // Debits a renewal of `r` for `o` and renews it (pool) or reserves the call (http).
-    // `short_of_funds` when the wallet does not cover it.
+    // Debits a renewal of `r` for `o` and renews it (pool) or reserves the call (http); 402
+    // when the wallet does not cover it.
     order_step reserve_renewal(vrnum::write_txn& txn, const rental& r, const catalog_entry& o,
-                               vrnum::unix_ms t, bool& short_of_funds) {
+                               vrnum::unix_ms t) {
         auto price = static_cast<std::int64_t>(o.price_minor);
         if (http && renewal_pending(txn, r.id)) {
             // One renewal at a time: a second would charge again before the first settled.
             return final_step(
-                409, error_body(errc::conflict, "a renewal of this number is already in progress"),
-                r.id);
+                409, error_body(errc::conflict, "a renewal of this number is already in progress"));
         }
-        short_of_funds = wallet::balance(txn, *r.account_id) < price;
-        if (short_of_funds) {
-            return final_step(402,
-                              error_body(errc::insufficient_funds,
-                                         "your wallet does not cover the renewal; top up "
-                                         "first"),
-                              r.id);
+        if (wallet::balance(txn, *r.account_id) < price) {
+            return final_step(402, error_body(errc::insufficient_funds,
+                                              "your wallet does not cover the renewal; top up "
+                                              "first"));
         }
         debit(txn, wallet::entry_kind::renewal, *r.account_id, price, r.id, t);
         if (http) {
-            std::int64_t op =
-                add_op(txn, {0, "renew", r.id, r.number_id, r.provider_ref, o.days, price, 0},
-                       t + opts.call_lease.count(), t);
-            return {0, "", op, r.id};
+            return reserve_call(
+                txn, {0, "renew", r.id, r.number_id, r.provider_ref, o.days, price, 0}, t);
         }
         vrnum::unix_ms base = std::max(r.expires_at.value_or(t), t);
         extend_rental(txn, r.id, base + static_cast<vrnum::unix_ms>(o.days) * day_ms);
         count_rental(txn, r.country, true, t);
         auto now_r = find_rental(txn, r.id);
         mail_renewal(txn, *now_r, o.days, price);
-        return final_step(200, json::serialize(rental_json(*now_r)), r.id);
+        return final_step(200, json::serialize(rental_json(*now_r)));
     }
 
     // Runs `fn` as a write job and then the call it reserved, if any.
@@ -420,16 +413,8 @@ struct service::impl {
         if (auto ec = co_await write_job(store, job)) {
             co_return accounts::store_error(ec);
         }
-        if (step.op_id) {
-            std::optional<provision_op> op;
-            auto load = [&](vrnum::read_txn& txn) { op = find_op(txn, *step.op_id); };
-            if (auto ec = co_await read_job(store, load)) {
-                co_return accounts::store_error(ec);
-            }
-            if (!op) {
-                co_return accounts::store_error(make_error_code(errc::unavailable));
-            }
-            step = co_await run_op(*op);
+        if (step.call) {
+            step = co_await run_op(*step.call);
         }
         co_return answer(step);
     }
@@ -550,8 +535,7 @@ struct service::impl {
                     422, error_body(errc::validation,
                                     "days: the catalog has no such period for " + r->country));
             }
-            bool short_of_funds = false;
-            return reserve_renewal(txn, *r, *o, t, short_of_funds);
+            return reserve_renewal(txn, *r, *o, t);
         };
         auto r = co_await reserve_then_call(fn);
         co_return r;
@@ -667,12 +651,9 @@ struct service::impl {
                                 hour_ms &&
                     !(http && renewal_pending(txn, cur->id));
                 if (due_to_renew) {
-                    bool short_of_funds = false;
-                    auto step = reserve_renewal(txn, *cur, *o, t, short_of_funds);
-                    if (step.op_id) {
-                        call = find_op(txn, *step.op_id);
-                    }
-                    if (!short_of_funds) {
+                    auto step = reserve_renewal(txn, *cur, *o, t);
+                    call = step.call;
+                    if (step.status != 402) {
                         return;
                     }
                     if (cur->renew_failed_for != cur->expires_at) {
@@ -743,9 +724,8 @@ struct service::impl {
                     continue;
                 }
                 number_back(txn, q.id, after_quarantine::releasing);
-                provision_op op{0, "release", std::nullopt, q.id, q.ref, 0, 0, 0};
-                op.id = add_op(txn, op, t + opts.call_lease.count(), t);
-                calls.push_back(op);
+                calls.push_back(
+                    *reserve_call(txn, {0, "release", std::nullopt, q.id, q.ref, 0, 0, 0}, t).call);
             }
             purge_orders(txn, t - day_ms);
         });
@@ -770,25 +750,18 @@ service::service(vrnum::store& store, const daemon_config& cfg, accounts::servic
             store, [&](vrnum::write_txn& txn) { sync_pool(txn, cfg.numbers.pool, t); },
             "numbers pool");
     }
-    accounts.add_export_section({"rentals", [](vrnum::read_txn& txn, std::int64_t id) {
-                                     json::array rows;
-                                     for (const auto& r : list_rentals(txn, id, 0, 1'000'000)) {
-                                         rows.push_back(rental_json(r));
-                                     }
-                                     return rows;
-                                 }});
+    accounts.add_export_section(accounts::rows_section(
+        "rentals",
+        [](vrnum::read_txn& txn, std::int64_t id) { return list_rentals(txn, id, 0, 1'000'000); },
+        rental_json));
     accounts.add_export_section(
-        {"rental_orders", [](vrnum::read_txn& txn, std::int64_t id) {
-             json::array rows;
-             for (const auto& o : list_orders(txn, id)) {
-                 rows.push_back(json::object{
-                     {"idempotency_key", o.key},
-                     {"rental_id", o.rental_id ? json::value(*o.rental_id) : json::value(nullptr)},
-                     {"status", o.status},
-                     {"created_at", vrnum::format_rfc3339(o.created_at)}});
-             }
-             return rows;
-         }});
+        accounts::rows_section("rental_orders", list_orders, [](const order_row& o) {
+            return json::object{
+                {"idempotency_key", o.key},
+                {"rental_id", o.rental_id ? json::value(*o.rental_id) : json::value(nullptr)},
+                {"status", o.status},
+                {"created_at", vrnum::format_rfc3339(o.created_at)}};
+        }));
     accounts.add_erasure_hook([this](vrnum::write_txn& txn, std::int64_t id) {
         vrnum::unix_ms t = impl_->now();
         forget_rentals(txn, id, impl_->quarantine_end(t), t);
@@ -796,10 +769,6 @@ service::service(vrnum::store& store, const daemon_config& cfg, accounts::servic
 }
 
 service::~service() = default;
-
-vrnum::unix_ms service::now() const {
-    return impl_->now();
-}
 
 std::vector<vrnum::http::route> service::routes() {
     impl* m = impl_.get();

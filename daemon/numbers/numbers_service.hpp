@@ -44,10 +44,9 @@ struct service_options {
 
 /// What a reservation or a settlement decided: a final answer, or a call still to make.
 struct order_step {
-    unsigned status = 0;                ///< the answer's status when final
-    std::string body;                   ///< its JSON body
-    std::optional<std::int64_t> op_id;  ///< a provisioning call to make now
-    std::int64_t rental_id = 0;
+    unsigned status = 0;               ///< the answer's status when final
+    std::string body;                  ///< its JSON body
+    std::optional<provision_op> call;  ///< a provisioning call to make now
 };
 
 /// Owned by the daemon beside the accounts service; handlers run on any I/O thread at once.
@@ -67,8 +66,6 @@ class service {
     /// One run of the numbers' jobs as of the clock's now. Blocking (calls to the provisioner
     /// run on the executor): for the jobs' thread; `stop` ends it between steps.
     void run_jobs(const std::stop_token& stop = {});
-    /// The clock's now.
-    vrnum::unix_ms now() const;
 
   private:
     struct impl;

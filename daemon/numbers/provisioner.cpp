@@ -6,8 +6,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <vrnum/time.hpp>
-
 namespace vrnumd::numbers {
 namespace {
 
@@ -80,24 +78,14 @@ asio::awaitable<call_outcome> http_provisioner::allocate(const std::string& coun
     }
     out.number = std::string(*number);
     out.ref = std::string(*ref);
-    if (const auto* exp = string_field(*o, "expires_at")) {
-        out.expires_at = vrnum::parse_rfc3339(*exp);
-    }
     co_return call_outcome::ok;
 }
 
 asio::awaitable<call_outcome> http_provisioner::renew(const std::string& ref, unsigned days,
-                                                      const std::string& key,
-                                                      std::optional<vrnum::unix_ms>& expires_at,
-                                                      std::string& detail) {
+                                                      const std::string& key, std::string& detail) {
     std::string body = json::serialize(json::object{{"ref", ref}, {"days", days}});
     std::string answer;
     auto r = co_await call("/renew", body, key, answer, detail);
-    if (r == call_outcome::ok) {
-        auto o = object_of(answer);
-        const auto* exp = o ? string_field(*o, "expires_at") : nullptr;
-        expires_at = exp ? vrnum::parse_rfc3339(*exp) : std::nullopt;
-    }
     co_return r;
 }
 

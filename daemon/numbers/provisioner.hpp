@@ -5,13 +5,10 @@
 /// `Idempotency-Key` naming vrnumd's reservation, so a retried call can be recognised; it
 /// never carries an email or an account id: only numbers, countries and periods.
 
-#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
-#include <vrnum/message.hpp>
 
 #include "config/daemon_config.hpp"
 #include "net/http_client.hpp"
@@ -25,11 +22,11 @@ enum class call_outcome {
     unsettled,  ///< no answer, a timeout, a 5xx or a garbled answer: it may have happened
 };
 
-/// What `/allocate` gave.
+/// What `/allocate` gave. Its `expires_at` is not read: the rental runs for what the customer
+/// paid.
 struct allocation {
     std::string number;
     std::string ref;
-    std::optional<vrnum::unix_ms> expires_at;
 };
 
 /// Owned by the numbers service; calls may run on any thread at once.
@@ -42,11 +39,9 @@ class http_provisioner {
     boost::asio::awaitable<call_outcome> allocate(const std::string& country, unsigned days,
                                                   const std::string& key, allocation& out,
                                                   std::string& detail);
-    /// `POST /renew {ref, days}`; `expires_at` gets the new expiry when the API says it.
+    /// `POST /renew {ref, days}`.
     boost::asio::awaitable<call_outcome> renew(const std::string& ref, unsigned days,
-                                               const std::string& key,
-                                               std::optional<vrnum::unix_ms>& expires_at,
-                                               std::string& detail);
+                                               const std::string& key, std::string& detail);
     /// `POST /release {ref}` (204).
     boost::asio::awaitable<call_outcome> release(const std::string& ref, const std::string& key,
                                                  std::string& detail);

@@ -384,13 +384,6 @@ provision_op op_of(const sql_row& r) {
 
 }  // namespace
 
-std::optional<provision_op> find_op(vrnum::read_txn& txn, std::int64_t id) {
-    std::optional<provision_op> out;
-    txn.query(std::string(op_columns) + "WHERE id = ?1", {id},
-              [&](const sql_row& r) { out = op_of(r); });
-    return out;
-}
-
 bool renewal_pending(vrnum::read_txn& txn, std::int64_t rental_id) {
     return txn.query(
                "SELECT 1 FROM provision_ops WHERE rental_id = ?1 AND kind = 'renew' AND "

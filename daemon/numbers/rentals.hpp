@@ -150,8 +150,6 @@ struct provision_op {
 /// `lease_until`; its id.
 std::int64_t add_op(vrnum::write_txn& txn, const provision_op& op, vrnum::unix_ms lease_until,
                     vrnum::unix_ms now);
-/// Call `id`.
-std::optional<provision_op> find_op(vrnum::read_txn& txn, std::int64_t id);
 /// Whether a renewal of rental `rental_id` is still being provisioned.
 bool renewal_pending(vrnum::read_txn& txn, std::int64_t rental_id);
 /// Calls whose lease ran out by `now` (their caller gave up or died), oldest first; each is

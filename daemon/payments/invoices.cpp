@@ -72,7 +72,7 @@ namespace {
 
 constexpr const char* state_columns =
     "SELECT id, account_id, order_id, amount_minor, status, coalesce(cryptomus_uuid, ''), "
-    "credited_at IS NOT NULL, created_at FROM invoices ";
+    "credited_at IS NOT NULL FROM invoices ";
 
 invoice_state state_of(const vrnum::sql_row& r) {
     invoice_state s;
@@ -85,7 +85,6 @@ invoice_state state_of(const vrnum::sql_row& r) {
     s.status = r.get_text(4);
     s.uuid = r.get_text(5);
     s.credited = r.get_int(6) != 0;
-    s.created_at = r.get_int(7);
     return s;
 }
 

@@ -42,7 +42,6 @@ struct invoice_state {
     std::string status;
     std::string uuid;  ///< Cryptomus's, empty before it answered
     bool credited = false;
-    vrnum::unix_ms created_at = 0;
 };
 /// The invoice with our `order_id`.
 std::optional<invoice_state> find_invoice(vrnum::read_txn& txn, const std::string& order_id);

@@ -62,13 +62,10 @@ service::service(vrnum::store& store, const daemon_config& cfg, accounts::servic
             outcomes_.push_back(&family.Add({{"outcome", o}}));
         }
     }
-    accounts_.add_export_section({"invoices", [](vrnum::read_txn& txn, std::int64_t id) {
-                                      json::array rows;
-                                      for (const auto& i : list_invoices(txn, id, 0, 1'000'000)) {
-                                          rows.push_back(invoice_json(i));
-                                      }
-                                      return rows;
-                                  }});
+    accounts_.add_export_section(accounts::rows_section(
+        "invoices",
+        [](vrnum::read_txn& txn, std::int64_t id) { return list_invoices(txn, id, 0, 1'000'000); },
+        invoice_json));
     accounts_.add_erasure_hook(
         [](vrnum::write_txn& txn, std::int64_t id) { pseudonymise_invoices(txn, id); });
 }

@@ -1,6 +1,5 @@
 #include "wallet/wallet_service.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -9,6 +8,7 @@
 
 #include "api/json_io.hpp"
 #include "api/list_route.hpp"
+#include "store_async.hpp"
 
 namespace vrnumd::wallet {
 namespace {
@@ -53,13 +53,10 @@ service::service(vrnum::store& store, accounts::service& accounts)
                                           });
                                       return rows;
                                   }});
-    accounts_.add_export_section({"wallet_transactions", [](vrnum::read_txn& txn, std::int64_t id) {
-                                      json::array rows;
-                                      for (const auto& e : wallet_entries(txn, id, 0, 1'000'000)) {
-                                          rows.push_back(entry_json(e));
-                                      }
-                                      return rows;
-                                  }});
+    accounts_.add_export_section(accounts::rows_section(
+        "wallet_transactions",
+        [](vrnum::read_txn& txn, std::int64_t id) { return wallet_entries(txn, id, 0, 1'000'000); },
+        entry_json));
     // The books keep the wallet, without its owner: the ledger still balances.
     accounts_.add_erasure_hook(
         [](vrnum::write_txn& txn, std::int64_t id) { pseudonymise_wallet(txn, id); });
@@ -73,10 +70,8 @@ std::vector<vrnum::http::route> service::routes() {
         }
         std::int64_t bal = 0;
         std::int64_t id = who->account_id;
-        auto [ec] =
-            co_await store_.async_read([&](vrnum::read_txn& txn) { bal = balance(txn, id); },
-                                       asio::as_tuple(asio::use_awaitable));
-        if (ec) {
+        auto read = [&](vrnum::read_txn& txn) { bal = balance(txn, id); };
+        if (auto ec = co_await read_job(store_, read)) {
             co_return accounts::store_error(ec);
         }
         co_return api::reply(200, json::object{{"balance_minor", bal}, {"currency", currency}});
